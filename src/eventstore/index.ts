@@ -42,6 +42,11 @@ export interface EventFilter {
   streamPrefixes?: string[];
 }
 
+export interface ReadPage {
+  events: RecordedEvent[];
+  nextPosition: bigint;
+}
+
 export interface Subscription {
   stop(): Promise<void>;
 }
@@ -62,6 +67,12 @@ export interface EventStore {
     maxCount?: number;
     filter?: EventFilter;
   }): Promise<RecordedEvent[]>;
+  /**
+   * `readAll` plus where the next read resumes: the last returned event's position or,
+   * when the page is not full, a position past every event the read skipped (filtered out
+   * or not there), so a filtered reader never rescans what it has passed.
+   */
+  readPage(options?: { fromPosition?: bigint; maxCount?: number; filter?: EventFilter }): Promise<ReadPage>;
   /**
    * Catch-up subscription that turns live. The handler sees each matching event once, in
    * global order; the next event waits until the handler's promise settles. A handler that
