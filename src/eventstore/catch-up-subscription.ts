@@ -1,4 +1,4 @@
-import type { EventFilter, EventStore, RecordedEvent, Subscription } from './index';
+import type { EventFilter, EventStore, RecordedEvent, Subscription } from './event-store';
 
 export interface CatchUpOptions {
   fromPosition?: bigint;
@@ -36,7 +36,6 @@ export function catchUpSubscription(
       for (const event of page.events) {
         if (stopped) return;
         await handler(event);
-        position = event.position;
       }
       if (stopped) return;
       position = page.nextPosition;

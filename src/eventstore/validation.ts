@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ExpectedRevision, InvalidEventStoreInputError, type NewEvent } from './index';
+import { type ExpectedRevision, InvalidEventStoreInputError, type NewEvent } from './event-store';
 
 export const MAX_STREAM_NAME_LENGTH = 255;
 export const MAX_EVENT_TYPE_LENGTH = 255;
@@ -7,8 +7,18 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 export const MAX_EVENTS_PER_APPEND = 10_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// jsonb refuses the NUL character; find an escaped \u0000 not itself escaped.
-const JSON_NUL = /(^|[^\\])(\\\\)*\\u0000/;
+// jsonb refuses the NUL character and lone UTF-16 surrogates, which JSON.stringify writes as
+// escapes (a paired surrogate is written as the character itself); find such an escape
+// that is not itself escaped.
+const JSON_UNSTORABLE = /(^|[^\\])(\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/i;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** PostgreSQL text holds neither NUL nor a lone UTF-16 surrogate (it would be mangled). */
+const storableText = (s: string) => !s.includes('\0') && !LONE_SURROGATE.test(s);
+
+// Not a type guard on purpose: narrowing `readonly NewEvent[]` with Array.isArray gives `any[]`.
+const isList = (value: unknown): boolean => Array.isArray(value);
 
 /** An event ready to store: id fixed, data and metadata already serialised. */
 export interface SerializedEvent {
@@ -21,6 +31,9 @@ export interface SerializedEvent {
 export function validateStreamName(stream: unknown): string {
   if (typeof stream !== 'string' || stream.length === 0) {
     throw new InvalidEventStoreInputError('stream', 'must be a non-empty string');
+  }
+  if (!storableText(stream)) {
+    throw new InvalidEventStoreInputError('stream', 'must be well-formed Unicode without NUL');
   }
   if (stream.length > MAX_STREAM_NAME_LENGTH) {
     throw new InvalidEventStoreInputError(
@@ -47,7 +60,7 @@ export function validateExpectedRevision(expected: ExpectedRevision): string {
  * first bad field, so a bad append writes nothing at all.
  */
 export function serializeEvents(events: readonly NewEvent[]): SerializedEvent[] {
-  if (!Array.isArray(events) || events.length === 0) {
+  if (!isList(events) || events.length === 0) {
     throw new InvalidEventStoreInputError('events', 'must be a non-empty list');
   }
   if (events.length > MAX_EVENTS_PER_APPEND) {
@@ -68,6 +81,12 @@ export function serializeEvents(events: readonly NewEvent[]): SerializedEvent[] 
     ids.add(key);
     if (typeof event.type !== 'string' || event.type.length === 0) {
       throw new InvalidEventStoreInputError(`${field}.type`, 'must be a non-empty string');
+    }
+    if (!storableText(event.type)) {
+      throw new InvalidEventStoreInputError(
+        `${field}.type`,
+        'must be well-formed Unicode without NUL',
+      );
     }
     if (event.type.length > MAX_EVENT_TYPE_LENGTH) {
       throw new InvalidEventStoreInputError(
@@ -100,8 +119,11 @@ function toJson(value: unknown, field: string): string {
     );
   }
   if (json === undefined) throw new InvalidEventStoreInputError(field, 'is not JSON-serialisable');
-  if (JSON_NUL.test(json)) {
-    throw new InvalidEventStoreInputError(field, 'contains a NUL character (\\u0000)');
+  if (JSON_UNSTORABLE.test(json)) {
+    throw new InvalidEventStoreInputError(
+      field,
+      'contains a NUL character or a lone UTF-16 surrogate, which JSON storage cannot hold',
+    );
   }
   return json;
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { withDatabase } from './global-setup';
 
 export interface TestDatabase {
   /** Connection string of a fresh database with every migration applied. */
@@ -34,4 +33,11 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** The same server, another database. */
+export function withDatabase(connectionString: string, database: string): string {
+  const url = new URL(connectionString);
+  url.pathname = `/${database}`;
+  return url.toString();
 }

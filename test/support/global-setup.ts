@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { startEmbeddedPostgres } from '../../src/infra/embedded-postgres';
 import { migrate } from '../../src/infra/migrations';
 import { allMigrationSets } from '../../src/infra/schema';
+import { withDatabase } from './database';
 import { freePort } from './free-port';
 
 /**
@@ -18,12 +19,13 @@ export default async function globalSetup(): Promise<void> {
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'orderflow-test-pg-'));
+    chmodSync(dataDir, 0o755); // as root the server runs as `postgres`, which must get in
     const pg = await startEmbeddedPostgres({
       dataDir: path.join(dataDir, 'data'),
       port: await freePort(),
       persistent: false,
     });
-    (globalThis as { __orderflowPg?: unknown }).__orderflowPg = pg;
+    Object.assign(globalThis, { __orderflowPg: pg, __orderflowPgDir: dataDir });
     adminUrl = pg.connectionString;
     console.log(`\n[test] DATABASE_URL not set: started embedded PostgreSQL (${dataDir})`);
   }
@@ -40,10 +42,4 @@ export default async function globalSetup(): Promise<void> {
 
   process.env.ORDERFLOW_TEST_ADMIN_URL = adminUrl;
   process.env.ORDERFLOW_TEST_TEMPLATE = template;
-}
-
-export function withDatabase(connectionString: string, database: string): string {
-  const url = new URL(connectionString);
-  url.pathname = `/${database}`;
-  return url.toString();
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import type { EmbeddedPostgresHandle } from '../../src/infra/embedded-postgres';
 
@@ -11,6 +12,10 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   delete process.env.ORDERFLOW_TEST_ADMIN_URL;
-  const pg = (globalThis as { __orderflowPg?: EmbeddedPostgresHandle }).__orderflowPg;
+  const { __orderflowPg: pg, __orderflowPgDir: dir } = globalThis as {
+    __orderflowPg?: EmbeddedPostgresHandle;
+    __orderflowPgDir?: string;
+  };
   if (pg) await pg.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

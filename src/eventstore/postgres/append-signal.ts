@@ -1,13 +1,16 @@
 import { Client, type Pool } from 'pg';
 
 export const NOTIFY_CHANNEL = 'orderflow_events';
+// At most one NOTIFY per interval: each is a commit, and under load they cost appends.
+const NOTIFY_MIN_INTERVAL_MS = 10;
 
 /**
  * Wakes readers when events are appended: at once for appends made through this process,
  * through LISTEN/NOTIFY for appends made by other processes, and by each waiter's timeout
  * as the polling fallback (a NOTIFY can be lost when a process dies right after commit).
  *
- * NOTIFY is sent after the append has committed, on its own, and coalesced: PostgreSQL
+ * NOTIFY is sent after the append has committed, on its own, coalesced and at most one
+ * per NOTIFY_MIN_INTERVAL_MS (other processes may wake that much later): PostgreSQL
  * serialises the commits of notifying transactions on a global lock, so a NOTIFY inside
  * every append would cost most of the group-commit throughput.
  */
@@ -83,6 +86,7 @@ export class AppendSignal {
       await this.pool
         .query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, position.toString()])
         .catch(() => undefined);
+      if (this.pendingNotify !== undefined) await sleep(NOTIFY_MIN_INTERVAL_MS);
     }
     this.notifying = undefined;
   }
@@ -96,7 +100,8 @@ export class AppendSignal {
       while (this.visibilityWaiters.length > 0 && !this.closed) {
         await sleep(delayMs);
         const head = await this.visibleHead().catch(() => undefined);
-        const ready = head === undefined ? [] : this.visibilityWaiters.filter((w) => head > w.after);
+        const ready =
+          head === undefined ? [] : this.visibilityWaiters.filter((w) => head > w.after);
         for (const w of ready) w.wake();
         delayMs = ready.length > 0 ? 1 : Math.min(delayMs * 2, 50);
       }

@@ -1,4 +1,4 @@
-import { Pool, type DatabaseError } from 'pg';
+import { Pool } from 'pg';
 import { migrate } from '../../infra/migrations';
 import { catchUpSubscription } from '../catch-up-subscription';
 import {
@@ -12,14 +12,10 @@ import {
   type RecordedEvent,
   type Subscription,
   WrongExpectedRevisionError,
-} from '../index';
-import {
-  appendPayload,
-  serializeEvents,
-  validateExpectedRevision,
-  validateStreamName,
-} from '../validation';
+} from '../event-store';
+import { serializeEvents, validateExpectedRevision, validateStreamName } from '../validation';
 import { AppendSignal } from './append-signal';
+import { appendToPostgres } from './postgres-append';
 import { eventStoreMigrations } from './schema';
 
 export interface PostgresEventStoreOptions {
@@ -42,13 +38,6 @@ interface EventRow {
   created_at: Date;
 }
 
-interface AppendRow {
-  outcome: 'appended' | 'idempotent' | 'wrong_revision' | 'duplicate_id';
-  next_revision: string | null;
-  last_position: string | null;
-  conflict_id: string | null;
-}
-
 const EVENT_COLUMNS =
   'position, event_id, stream_name, revision, event_type, data, metadata, created_at';
 // Readers stop below the oldest transaction still in flight (see schema.ts).
@@ -63,6 +52,9 @@ export async function createPostgresEventStore(
     max: options.poolSize ?? 10,
     application_name: 'orderflow-eventstore',
   });
+  // An idle connection the server ends (restart, admin kill) must not crash the process;
+  // the pool replaces it and the next query reports any lasting fault.
+  pool.on('error', () => undefined);
   try {
     await migrate(pool, [eventStoreMigrations]);
   } catch (error) {
@@ -95,19 +87,8 @@ class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     validateStreamName(stream);
     const expected = options?.expectedRevision ?? 'any';
-    const expectedText = validateExpectedRevision(expected);
-    const payload = appendPayload(serializeEvents(events));
-
-    const row = await this.callAppend(stream, expectedText, payload).catch((error: unknown) => {
-      // Two identical appends racing: the loser hits the unique id; run it again and it
-      // finds the winner's events, so it returns the original result like any repeat.
-      if (!isDuplicateEventId(error)) throw error;
-      return this.callAppend(stream, expectedText, payload).catch((again: unknown) => {
-        // Still there: one of the later ids belongs to something else.
-        if (isDuplicateEventId(again)) throw new DuplicateEventIdError(stream, duplicateId(again));
-        throw again;
-      });
-    });
+    validateExpectedRevision(expected);
+    const row = await appendToPostgres(this.pool, stream, expected, serializeEvents(events));
 
     switch (row.outcome) {
       case 'appended':
@@ -225,17 +206,6 @@ class PostgresEventStore implements EventStore {
     await this.signal.close();
     await this.pool.end();
   }
-
-  private async callAppend(stream: string, expected: string, payload: string): Promise<AppendRow> {
-    const { rows } = await this.pool.query<AppendRow>({
-      name: 'es_append',
-      text: 'SELECT * FROM es_append($1, $2, $3::jsonb)',
-      values: [stream, expected, payload],
-    });
-    const row = rows[0];
-    if (!row) throw new Error('es_append returned no row');
-    return row;
-  }
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
@@ -249,16 +219,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     position: BigInt(row.position),
     createdAt: row.created_at,
   };
-}
-
-function isDuplicateEventId(error: unknown): boolean {
-  const e = error as Partial<DatabaseError>;
-  return e.code === '23505' && e.constraint === 'es_events_event_id_key';
-}
-
-function duplicateId(error: unknown): string {
-  const detail = (error as Partial<DatabaseError>).detail ?? '';
-  return /\(event_id\)=\(([^)]+)\)/.exec(detail)?.[1] ?? '';
 }
 
 function escapeLike(prefix: string): string {
