@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import * as E from 'fp-ts/Either';
+import { handleCommand } from '../../src/commands/command-handler';
+import { assertNever, type Decider } from '../../src/domain/decider';
+import {
+  createPostgresEventStore,
+  DuplicateEventIdError,
+  WrongExpectedRevisionError,
+  type EventStore,
+} from '../../src/eventstore';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+// A tiny bank account: a command with two events, a domain error, and an idempotent no-op.
+type Command =
+  | { type: 'Deposit'; amount: number; fee?: number }
+  | { type: 'Withdraw'; amount: number }
+  | { type: 'Close' };
+type Event =
+  | { type: 'Deposited'; data: { amount: number } }
+  | { type: 'FeeCharged'; data: { amount: number } }
+  | { type: 'Withdrawn'; data: { amount: number } }
+  | { type: 'Closed'; data: Record<string, never> };
+type State = { balance: number; closed: boolean };
+type AccountError = { code: 'INSUFFICIENT_FUNDS'; balance: number } | { code: 'ACCOUNT_CLOSED' };
+
+const account: Decider<Command, Event, State, AccountError> = {
+  initialState: { balance: 0, closed: false },
+  decide(command, state) {
+    if (command.type === 'Close') return E.right(state.closed ? [] : [closed]);
+    if (state.closed) return E.left({ code: 'ACCOUNT_CLOSED' });
+    switch (command.type) {
+      case 'Deposit':
+        return E.right([
+          { type: 'Deposited', data: { amount: command.amount } },
+          ...(command.fee ? [{ type: 'FeeCharged' as const, data: { amount: command.fee } }] : []),
+        ]);
+      case 'Withdraw':
+        if (command.amount > state.balance) {
+          return E.left({ code: 'INSUFFICIENT_FUNDS', balance: state.balance });
+        }
+        return E.right([{ type: 'Withdrawn', data: { amount: command.amount } }]);
+      default:
+        return assertNever(command);
+    }
+  },
+  evolve(state, event) {
+    switch (event.type) {
+      case 'Deposited':
+        return { ...state, balance: state.balance + event.data.amount };
+      case 'FeeCharged':
+      case 'Withdrawn':
+        return { ...state, balance: state.balance - event.data.amount };
+      case 'Closed':
+        return { ...state, closed: true };
+      default:
+        return assertNever(event);
+    }
+  },
+  schemaVersion: (event) => (event.type === 'Deposited' ? 2 : 1),
+};
+const closed: Event = { type: 'Closed', data: {} };
+const deposit1000: Event = { type: 'Deposited', data: { amount: 1000 } };
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+let db: TestDatabase;
+let store: EventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  store = await createPostgresEventStore({ connectionString: db.connectionString });
+});
+
+afterAll(async () => {
+  await store?.close();
+  await db?.drop();
+});
+
+const newStream = () => `account-${randomUUID()}`;
+const deposit = (amount: number, fee?: number): Command => ({ type: 'Deposit', amount, fee });
+
+/** The store with some methods replaced; the rest still reach the real store. */
+function intercept(overrides: Partial<EventStore>): EventStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property in overrides) return overrides[property as keyof EventStore];
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A store whose appends first let another writer append `event` (the first `times` times). */
+function withConcurrentWriter(times = Infinity, event: Event = deposit1000) {
+  const calls = { reads: 0, appends: 0 };
+  const racing = intercept({
+    readStream: (...args) => {
+      calls.reads++;
+      return store.readStream(...args);
+    },
+    appendToStream: async (stream, events, options) => {
+      if (calls.appends++ < times) await store.appendToStream(stream, [event]);
+      return store.appendToStream(stream, events, options);
+    },
+  });
+  return { racing, calls };
+}
+
+function right<A>(result: E.Either<unknown, A>): A {
+  if (E.isLeft(result)) throw new Error(`Expected Right, got ${JSON.stringify(result.left)}`);
+  return result.right;
+}
+
+describe('handleCommand', () => {
+  it('appends the decided events with the revision read and returns them', async () => {
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(50) }));
+
+    const result = right(
+      await handleCommand(store, account, { streamName: stream, command: deposit(100, 2) }),
+    );
+
+    expect(result.events.map(({ type, data, revision }) => ({ type, data, revision }))).toEqual([
+      { type: 'Deposited', data: { amount: 100 }, revision: 1n },
+      { type: 'FeeCharged', data: { amount: 2 }, revision: 2n },
+    ]);
+    expect(result.nextRevision).toBe(2n);
+    const stored = await store.readStream(stream);
+    expect(stored.map((e) => [e.id, e.type, e.data, e.revision])).toEqual([
+      [expect.stringMatching(uuidPattern), 'Deposited', { amount: 50 }, 0n],
+      ...result.events.map((e) => [e.id, e.type, e.data, e.revision]),
+    ]);
+    expect(result.position).toBe(stored[2]?.position);
+  });
+
+  it('returns a domain error as Left and writes nothing', async () => {
+    const stream = newStream();
+    const empty = await handleCommand(store, account, {
+      streamName: stream,
+      command: { type: 'Withdraw', amount: 1 },
+    });
+    expect(empty).toEqual(E.left({ code: 'INSUFFICIENT_FUNDS', balance: 0 }));
+    expect(await store.readStream(stream)).toEqual([]);
+
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(30) }));
+    const overdraft = await handleCommand(store, account, {
+      streamName: stream,
+      command: { type: 'Withdraw', amount: 31 },
+    });
+    expect(overdraft).toEqual(E.left({ code: 'INSUFFICIENT_FUNDS', balance: 30 }));
+    expect(await store.readStream(stream)).toHaveLength(1);
+  });
+
+  it('writes nothing when the decider has nothing to do, and reports the revision read', async () => {
+    const stream = newStream();
+    const first = right(
+      await handleCommand(store, account, { streamName: stream, command: { type: 'Close' } }),
+    );
+    const head = await store.headPosition();
+
+    const repeat = right(
+      await handleCommand(store, account, { streamName: stream, command: { type: 'Close' } }),
+    );
+
+    expect(repeat).toEqual({ events: [], nextRevision: 0n, position: first.position });
+    expect(await store.readStream(stream)).toHaveLength(1);
+    expect(await store.headPosition()).toBe(head);
+  });
+
+  it('carries correlation, causation, user, schema version and time into metadata', async () => {
+    const stream = newStream();
+    const before = Date.now();
+    const result = right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: deposit(10, 1),
+        metadata: { correlationId: 'corr-1', causationId: 'cause-1', userId: 'user-1' },
+      }),
+    );
+
+    const stored = await store.readStream(stream);
+    expect(stored.map((e) => e.metadata)).toEqual([
+      expect.objectContaining({
+        correlationId: 'corr-1',
+        causationId: 'cause-1',
+        userId: 'user-1',
+        schemaVersion: 2,
+      }),
+      expect.objectContaining({
+        correlationId: 'corr-1',
+        causationId: 'cause-1',
+        userId: 'user-1',
+        schemaVersion: 1,
+      }),
+    ]);
+    for (const { metadata } of stored) {
+      const timestamp = metadata.timestamp as string;
+      expect(new Date(timestamp).toISOString()).toBe(timestamp);
+      expect(Date.parse(timestamp)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(timestamp)).toBeLessThanOrEqual(Date.now());
+    }
+    expect(result.events.map((e) => e.metadata)).toEqual(stored.map((e) => e.metadata));
+  });
+
+  it('gives the events of one command a fresh shared correlation id when none is given', async () => {
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(10, 1) }));
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(10) }));
+
+    const ids = (await store.readStream(stream)).map((e) => e.metadata.correlationId);
+    expect(ids).toEqual([
+      expect.stringMatching(uuidPattern),
+      ids[0],
+      expect.stringMatching(uuidPattern),
+    ]);
+    expect(ids[2]).not.toBe(ids[0]);
+    expect((await store.readStream(stream))[0]?.metadata).not.toHaveProperty('userId');
+  });
+
+  it('lets 20 concurrent commands on one stream all succeed through retries', async () => {
+    const stream = newStream();
+    const { racing: counting, calls } = withConcurrentWriter(0);
+
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        handleCommand(counting, account, { streamName: stream, command: deposit(i + 1) }),
+      ),
+    );
+
+    const revisions = results.map((r) => right(r).nextRevision).sort((a, b) => Number(a - b));
+    expect(revisions).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
+    const stored = await store.readStream(stream);
+    expect(stored.map((e) => e.revision)).toEqual(revisions);
+    const balance = stored.reduce((sum, e) => sum + (e.data as { amount: number }).amount, 0);
+    expect(balance).toBe(210);
+    expect(calls.appends).toBeGreaterThan(20); // conflicts happened, and were retried
+  });
+
+  it('re-reads and decides again on the new state after a conflict', async () => {
+    const stream = newStream();
+    const deposited = withConcurrentWriter(1);
+    const result = right(
+      await handleCommand(deposited.racing, account, {
+        streamName: stream,
+        command: { type: 'Withdraw', amount: 0 },
+      }),
+    );
+    expect(deposited.calls).toEqual({ reads: 2, appends: 2 });
+    expect(result.nextRevision).toBe(1n); // after the concurrent deposit at revision 0
+
+    // The first decision (deposit) is void once the account turns out closed.
+    const closing = withConcurrentWriter(1, closed);
+    const afterClose = await handleCommand(closing.racing, account, {
+      streamName: newStream(),
+      command: deposit(1),
+    });
+    expect(afterClose).toEqual(E.left({ code: 'ACCOUNT_CLOSED' }));
+    expect(closing.calls).toEqual({ reads: 2, appends: 1 });
+  });
+
+  it('surfaces WrongExpectedRevisionError once the attempts are exhausted', async () => {
+    const once = withConcurrentWriter(1);
+    const stream = newStream();
+    await expect(
+      handleCommand(once.racing, account, {
+        streamName: stream,
+        command: deposit(1),
+        maxAttempts: 1,
+      }),
+    ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect(once.calls.appends).toBe(1);
+    expect((await store.readStream(stream)).map((e) => e.data)).toEqual([{ amount: 1000 }]);
+
+    const always = withConcurrentWriter();
+    await expect(
+      handleCommand(always.racing, account, {
+        streamName: newStream(),
+        command: deposit(1),
+        backoffBaseMs: 1,
+      }),
+    ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect(always.calls.appends).toBe(10); // the default number of attempts
+  });
+
+  it('uses an explicit expected revision and does not retry', async () => {
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(5) }));
+
+    const stale = withConcurrentWriter(0);
+    const mismatch = handleCommand(stale.racing, account, {
+      streamName: stream,
+      command: deposit(1),
+      expectedRevision: 7n,
+    });
+    await expect(mismatch).rejects.toMatchObject({
+      name: 'WrongExpectedRevisionError',
+      expected: 7n,
+      actual: 0n,
+    });
+    expect(stale.calls).toEqual({ reads: 1, appends: 0 });
+
+    const raced = withConcurrentWriter(1);
+    await expect(
+      handleCommand(raced.racing, account, {
+        streamName: stream,
+        command: deposit(1),
+        expectedRevision: 0n,
+      }),
+    ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect(raced.calls).toEqual({ reads: 1, appends: 1 });
+
+    const matching = right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: deposit(1),
+        expectedRevision: 1n,
+      }),
+    );
+    expect(matching.nextRevision).toBe(2n);
+  });
+
+  it('writes the events of one command id once, however often it is handled', async () => {
+    const stream = newStream();
+    const commandId = randomUUID();
+    const handle = () =>
+      handleCommand(store, account, { streamName: stream, command: deposit(10, 1), commandId });
+
+    const results = [
+      right(await handle()),
+      ...(await Promise.all([handle(), handle(), handle()])).map(right),
+    ];
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(3) }));
+    results.push(right(await handle()));
+
+    const stored = await store.readStream(stream);
+    expect(stored.map((e) => e.data)).toEqual([{ amount: 10 }, { amount: 1 }, { amount: 3 }]);
+    for (const result of results) {
+      expect(result.events.map((e) => [e.id, e.type, e.revision])).toEqual(
+        stored.slice(0, 2).map((e) => [e.id, e.type, e.revision]),
+      );
+      expect(result).toMatchObject({ nextRevision: 1n, position: stored[1]?.position });
+    }
+    expect(stored[0]?.metadata).toMatchObject({ commandId, causationId: commandId });
+  });
+
+  it('writes concurrent duplicates of one command once', async () => {
+    const stream = newStream();
+    const commandId = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        handleCommand(store, account, { streamName: stream, command: deposit(7), commandId }),
+      ),
+    );
+    expect(results.map((r) => right(r).nextRevision)).toEqual([0n, 0n, 0n, 0n, 0n]);
+    expect(await store.readStream(stream)).toHaveLength(1);
+  });
+
+  it('throws other errors without retrying', async () => {
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(1) }));
+    const commandId = randomUUID();
+    right(
+      await handleCommand(store, account, { streamName: stream, command: deposit(1), commandId }),
+    );
+
+    // The same command id on another stream: the store refuses the ids, the handler rethrows.
+    await expect(
+      handleCommand(store, account, { streamName: newStream(), command: deposit(1), commandId }),
+    ).rejects.toBeInstanceOf(DuplicateEventIdError);
+
+    let reads = 0;
+    const failing = intercept({
+      readStream: () => {
+        reads++;
+        return Promise.reject(new Error('connection lost'));
+      },
+    });
+    await expect(
+      handleCommand(failing, account, { streamName: stream, command: deposit(1) }),
+    ).rejects.toThrow('connection lost');
+    expect(reads).toBe(1);
+  });
+});
