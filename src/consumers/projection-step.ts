@@ -1,0 +1,99 @@
+import type { PoolClient } from 'pg';
+import type { RecordedEvent } from '../eventstore';
+import { inTransaction } from './checkpoints';
+import type { ProjectionConsumer } from './consumer';
+import { heldStreams, lockDeadLetters, parkHeldEvent, parkPoisonEvent } from './dead-letters';
+import { callHandler, HandlerError } from './errors';
+import { advanceCheckpoint, assertLeader, type StepContext, waitBeforeRetry } from './step';
+
+/**
+ * Applies a batch in one transaction: the handler's writes, the parking of events whose
+ * stream is held, and the checkpoint's compare-and-set commit together or not at all. When
+ * the handler throws, the batch is rolled back and replayed event by event to find the
+ * poison event, each event in its own transaction. The checkpoint moves to `upTo` (the read's
+ * next position: at or past the last event) and is returned.
+ */
+export async function applyProjectionBatch(
+  ctx: StepContext,
+  consumer: ProjectionConsumer,
+  events: readonly RecordedEvent[],
+  checkpoint: bigint,
+  upTo: bigint,
+): Promise<bigint> {
+  const last = events[events.length - 1];
+  if (!last) return checkpoint;
+  if (events.length > 1) {
+    try {
+      await inTransaction(ctx.pool, async (tx) => {
+        await advanceCheckpoint(ctx, tx, checkpoint, upTo);
+        const handled = await parkHeld(ctx, tx, events);
+        if (handled.length > 0) await callHandler(() => consumer.handle(handled, tx));
+        assertLeader(ctx);
+      });
+      ctx.onProgress(upTo);
+      return upTo;
+    } catch (error) {
+      if (!(error instanceof HandlerError)) throw error;
+    }
+  }
+  let position = checkpoint;
+  for (const event of events) {
+    const target = event === last ? upTo : event.position;
+    position = await applyProjectionEvent(ctx, consumer, event, position, target);
+  }
+  return position;
+}
+
+/** One event with retries; after the last attempt it is parked. Returns `target`. */
+async function applyProjectionEvent(
+  ctx: StepContext,
+  consumer: ProjectionConsumer,
+  event: RecordedEvent,
+  checkpoint: bigint,
+  target: bigint,
+): Promise<bigint> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await inTransaction(ctx.pool, async (tx) => {
+        await advanceCheckpoint(ctx, tx, checkpoint, target);
+        const handled = await parkHeld(ctx, tx, [event]);
+        if (handled.length > 0) await callHandler(() => consumer.handle(handled, tx));
+        assertLeader(ctx);
+      });
+      ctx.onProgress(target);
+      return target;
+    } catch (error) {
+      if (!(error instanceof HandlerError)) throw error;
+      if (attempt < ctx.retry.attempts) {
+        await waitBeforeRetry(ctx, event, error, attempt);
+        continue;
+      }
+      await inTransaction(ctx.pool, async (tx) => {
+        await advanceCheckpoint(ctx, tx, checkpoint, target);
+        await lockDeadLetters(tx, ctx.name, false);
+        await parkPoisonEvent(tx, ctx.name, event, error, attempt);
+        assertLeader(ctx);
+      });
+      ctx.onParked(event, error, attempt);
+      ctx.onProgress(target);
+      return target;
+    }
+  }
+}
+
+/** Parks the events of held streams (in this transaction) and returns the others. */
+async function parkHeld(
+  ctx: StepContext,
+  tx: PoolClient,
+  events: readonly RecordedEvent[],
+): Promise<RecordedEvent[]> {
+  await lockDeadLetters(tx, ctx.name, false);
+  const held = await heldStreams(tx, ctx.name);
+  const handled: RecordedEvent[] = [];
+  for (const event of events) {
+    const poison = held.get(event.streamName);
+    if (poison === undefined) handled.push(event);
+    else await parkHeldEvent(tx, ctx.name, event, poison);
+  }
+  return handled;
+}
