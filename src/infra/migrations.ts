@@ -66,7 +66,9 @@ async function migrateSet(client: PoolClient, set: MigrationSet): Promise<string
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');
-      throw new Error(`Migration ${set.component}#${m.version} (${m.name}) failed`, { cause: error });
+      throw new Error(`Migration ${set.component}#${m.version} (${m.name}) failed`, {
+        cause: error,
+      });
     }
     applied.push(`${set.component}#${m.version} ${m.name}`);
   }

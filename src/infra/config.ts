@@ -1,0 +1,142 @@
+import path from 'node:path';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as t from 'io-ts';
+
+/**
+ * Runtime configuration, read once from the environment at startup (DESIGN.md section 8).
+ * Every variable is optional; an empty value counts as unset, so `FOO=` in a compose file
+ * falls back to the default instead of failing.
+ */
+export interface Config {
+  /** External PostgreSQL; when absent, embedded PostgreSQL runs in `dataDir`. */
+  databaseUrl?: string;
+  /** Absolute path of the data directory (embedded PostgreSQL, lock file). */
+  dataDir: string;
+  embeddedPgPort: number;
+  /** HTTP listen address; loopback unless told otherwise (docker sets 0.0.0.0). */
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  eventStore: EventStoreKind;
+  eventStoreConnectionString?: string;
+  /** Kafka bootstrap brokers; when absent the bridge and the Kafka consumers stay off. */
+  kafkaBrokers?: string[];
+}
+
+const LogLevel = t.keyof({
+  fatal: null,
+  error: null,
+  warn: null,
+  info: null,
+  debug: null,
+  trace: null,
+  silent: null,
+});
+export type LogLevel = t.TypeOf<typeof LogLevel>;
+
+const EventStoreKind = t.keyof({ postgres: null, eventstoredb: null });
+export type EventStoreKind = t.TypeOf<typeof EventStoreKind>;
+
+/** A string codec that refines or converts, failing with a message for humans. */
+function fromString<A>(
+  name: string,
+  parse: (s: string) => A | undefined,
+): t.Type<A, string, unknown> {
+  return new t.Type<A, string, unknown>(
+    name,
+    (u): u is A => parse(String(u)) !== undefined,
+    (u, c) => {
+      const parsed = typeof u === 'string' ? parse(u) : undefined;
+      return parsed === undefined ? t.failure(u, c, name) : t.success(parsed);
+    },
+    String,
+  );
+}
+
+const Port = fromString('a TCP port (an integer from 1 to 65535)', (s) => {
+  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+});
+
+const PostgresUrl = fromString('a postgres:// or postgresql:// URL', (s) => {
+  try {
+    const url = new URL(s);
+    return ['postgres:', 'postgresql:'].includes(url.protocol) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+const BrokerList = fromString('a comma-separated list of host:port', (s) => {
+  const brokers = s
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  return brokers.length > 0 && brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b))
+    ? brokers
+    : undefined;
+});
+
+const NonEmpty = fromString('a non-empty string', (s) => (s.trim() === '' ? undefined : s.trim()));
+
+const Env = t.partial({
+  DATABASE_URL: PostgresUrl,
+  DATA_DIR: NonEmpty,
+  EMBEDDED_PG_PORT: Port,
+  PORT: Port,
+  HOST: NonEmpty,
+  LOG_LEVEL: LogLevel,
+  EVENT_STORE: EventStoreKind,
+  EVENTSTORE_CONNECTION_STRING: NonEmpty,
+  KAFKA_BROKERS: BrokerList,
+});
+
+/** Values that may carry credentials are never echoed back in an error message. */
+const SECRET = new Set(['DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING']);
+
+/**
+ * Decodes the environment into a `Config`; `Left` lists one line per bad variable, naming
+ * it and what it should be, for the caller to print before exiting.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): E.Either<string[], Config> {
+  const present = Object.fromEntries(
+    Object.keys(Env.props).flatMap((k) => (env[k]?.trim() ? [[k, env[k]]] : [])),
+  );
+  return pipe(
+    Env.decode(present),
+    E.mapLeft((errors) =>
+      errors.map((e) => {
+        const key = e.context[1]?.key ?? '?';
+        const expected = e.context[e.context.length - 1]?.type.name ?? 'a valid value';
+        const shown = SECRET.has(key) ? '' : `, got ${JSON.stringify(e.value)}`;
+        return `${key}: expected ${expected}${shown}`;
+      }),
+    ),
+    E.map((v) => ({
+      databaseUrl: v.DATABASE_URL,
+      dataDir: path.resolve(cwd, v.DATA_DIR ?? '.data'),
+      embeddedPgPort: v.EMBEDDED_PG_PORT ?? 5433,
+      host: v.HOST ?? '127.0.0.1',
+      port: v.PORT ?? 3000,
+      logLevel: v.LOG_LEVEL ?? 'info',
+      eventStore: v.EVENT_STORE ?? 'postgres',
+      eventStoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
+      kafkaBrokers: v.KAFKA_BROKERS,
+    })),
+  );
+}
+
+/** A connection string with its password replaced, fit for logs and the banner. */
+export function redactUrl(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

