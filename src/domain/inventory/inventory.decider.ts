@@ -1,0 +1,247 @@
+import * as E from 'fp-ts/Either';
+import { assertNever, type Decider } from '../decider';
+import type { InventoryEvent } from './inventory.events';
+
+/**
+ * One product's stock: `available = onHand - reserved` never goes below zero, whatever
+ * the order of commands, because every reservation is decided on the stream's current
+ * state and appended with its expected revision.
+ */
+export type InventoryCommand =
+  | {
+      type: 'ReceiveStock';
+      productId: string;
+      sku: string;
+      quantity: number;
+      reorderThreshold: number;
+      now: string;
+    }
+  | { type: 'AdjustStock'; productId: string; adjustment: number; reason: string; now: string }
+  | { type: 'ChangeReorderThreshold'; productId: string; threshold: number; now: string }
+  | { type: 'ReserveStock'; productId: string; orderId: string; quantity: number; now: string }
+  | { type: 'ReleaseStock'; productId: string; orderId: string; reason: string; now: string }
+  | { type: 'CommitStock'; productId: string; orderId: string; now: string };
+
+export type InventoryError =
+  | { code: 'INVENTORY_NOT_FOUND' }
+  | { code: 'INVALID_QUANTITY'; field: string }
+  | { code: 'INSUFFICIENT_STOCK'; available: number; requested: number }
+  | { code: 'RESERVATION_NOT_FOUND'; orderId: string }
+  | { code: 'RESERVATION_CLOSED'; orderId: string; closedAs: 'released' | 'committed' };
+
+type Reservation = { quantity: number; status: 'open' | 'released' | 'committed' };
+
+export interface InventoryState {
+  exists: boolean;
+  productId: string;
+  sku: string;
+  onHand: number;
+  reserved: number;
+  reorderThreshold: number;
+  /** Armed: the next fall below the threshold raises LowStock. */
+  lowStockArmed: boolean;
+  reservations: Readonly<Record<string, Reservation>>;
+}
+
+export const initialInventoryState: InventoryState = {
+  exists: false,
+  productId: '',
+  sku: '',
+  onHand: 0,
+  reserved: 0,
+  reorderThreshold: 0,
+  lowStockArmed: true,
+  reservations: {},
+};
+
+export const available = (s: InventoryState): number => s.onHand - s.reserved;
+
+const isCount = (n: number, min: number) => Number.isSafeInteger(n) && n >= min;
+
+export function decideInventory(
+  cmd: InventoryCommand,
+  s: InventoryState,
+): E.Either<InventoryError, readonly InventoryEvent[]> {
+  return E.map((events: readonly InventoryEvent[]) => withLowStock(s, events, cmd))(
+    decideCore(cmd, s),
+  );
+}
+
+function decideCore(
+  cmd: InventoryCommand,
+  s: InventoryState,
+): E.Either<InventoryError, readonly InventoryEvent[]> {
+  const base = { productId: cmd.productId, at: cmd.now };
+  if (cmd.type !== 'ReceiveStock' && cmd.type !== 'ChangeReorderThreshold' && !s.exists) {
+    return E.left({ code: 'INVENTORY_NOT_FOUND' });
+  }
+  switch (cmd.type) {
+    case 'ReceiveStock': {
+      if (!isCount(cmd.quantity, s.exists ? 1 : 0)) return invalid('quantity');
+      if (!s.exists && !isCount(cmd.reorderThreshold, 0)) return invalid('reorder_threshold');
+      const received: InventoryEvent = {
+        type: 'StockReceived',
+        data: { ...base, sku: s.exists ? s.sku : cmd.sku, quantity: cmd.quantity },
+      };
+      if (s.exists) return E.right([received]);
+      // The first receipt creates the inventory, threshold first so LowStock can be judged.
+      return E.right([
+        { type: 'ReorderThresholdChanged', data: { ...base, threshold: cmd.reorderThreshold } },
+        received,
+      ]);
+    }
+    case 'AdjustStock': {
+      if (!Number.isSafeInteger(cmd.adjustment) || cmd.adjustment === 0)
+        return invalid('adjustment');
+      if (available(s) + cmd.adjustment < 0) {
+        return E.left({
+          code: 'INSUFFICIENT_STOCK',
+          available: available(s),
+          requested: -cmd.adjustment,
+        });
+      }
+      return E.right([
+        {
+          type: 'StockAdjusted',
+          data: { ...base, adjustment: cmd.adjustment, reason: cmd.reason },
+        },
+      ]);
+    }
+    case 'ChangeReorderThreshold':
+      if (!isCount(cmd.threshold, 0)) return invalid('reorder_threshold');
+      if (s.exists && s.reorderThreshold === cmd.threshold) return E.right([]);
+      return E.right([
+        { type: 'ReorderThresholdChanged', data: { ...base, threshold: cmd.threshold } },
+      ]);
+    case 'ReserveStock': {
+      if (!isCount(cmd.quantity, 1)) return invalid('quantity');
+      const existing = s.reservations[cmd.orderId];
+      if (existing && existing.status !== 'released') return E.right([]); // repeat: no-op
+      if (available(s) < cmd.quantity) {
+        return E.right([
+          {
+            type: 'StockReservationRejected',
+            data: {
+              ...base,
+              orderId: cmd.orderId,
+              requested: cmd.quantity,
+              available: available(s),
+            },
+          },
+        ]);
+      }
+      return E.right([
+        { type: 'StockReserved', data: { ...base, orderId: cmd.orderId, quantity: cmd.quantity } },
+      ]);
+    }
+    case 'ReleaseStock':
+    case 'CommitStock': {
+      const r = s.reservations[cmd.orderId];
+      if (!r) return E.left({ code: 'RESERVATION_NOT_FOUND', orderId: cmd.orderId });
+      const target = cmd.type === 'ReleaseStock' ? 'released' : 'committed';
+      if (r.status === target) return E.right([]); // repeat: no-op
+      if (r.status !== 'open') {
+        return E.left({ code: 'RESERVATION_CLOSED', orderId: cmd.orderId, closedAs: r.status });
+      }
+      const data = { ...base, orderId: cmd.orderId, quantity: r.quantity };
+      return E.right([
+        cmd.type === 'ReleaseStock'
+          ? { type: 'StockReleased', data: { ...data, reason: cmd.reason } }
+          : { type: 'StockCommitted', data },
+      ]);
+    }
+    default:
+      return assertNever(cmd);
+  }
+}
+
+/** LowStock once when `available` falls below the threshold; re-armed in `evolve`. */
+function withLowStock(
+  s: InventoryState,
+  events: readonly InventoryEvent[],
+  cmd: InventoryCommand,
+): readonly InventoryEvent[] {
+  if (events.length === 0) return events;
+  const after = events.reduce(evolveInventory, s);
+  if (!after.lowStockArmed || available(after) >= after.reorderThreshold) return events;
+  return [
+    ...events,
+    {
+      type: 'LowStock',
+      data: {
+        productId: cmd.productId,
+        at: cmd.now,
+        available: available(after),
+        threshold: after.reorderThreshold,
+      },
+    },
+  ];
+}
+
+export function evolveInventory(s: InventoryState, e: InventoryEvent): InventoryState {
+  const next = applyEvent(s, e);
+  if (e.type === 'LowStock') return next;
+  return available(next) >= next.reorderThreshold ? { ...next, lowStockArmed: true } : next;
+}
+
+function applyEvent(s: InventoryState, e: InventoryEvent): InventoryState {
+  const d = e.data;
+  const state = s.exists ? s : { ...s, exists: true, productId: d.productId };
+  const reservation = (orderId: string, r: Reservation) => ({
+    ...state.reservations,
+    [orderId]: r,
+  });
+  switch (e.type) {
+    case 'StockReceived':
+      return { ...state, sku: e.data.sku, onHand: state.onHand + e.data.quantity };
+    case 'StockAdjusted':
+      return { ...state, onHand: state.onHand + e.data.adjustment };
+    case 'ReorderThresholdChanged':
+      return { ...state, reorderThreshold: e.data.threshold };
+    case 'StockReserved':
+      return {
+        ...state,
+        reserved: state.reserved + e.data.quantity,
+        reservations: reservation(e.data.orderId, { quantity: e.data.quantity, status: 'open' }),
+      };
+    case 'StockReleased':
+      return {
+        ...state,
+        reserved: state.reserved - e.data.quantity,
+        reservations: reservation(e.data.orderId, {
+          quantity: e.data.quantity,
+          status: 'released',
+        }),
+      };
+    case 'StockCommitted':
+      return {
+        ...state,
+        onHand: state.onHand - e.data.quantity,
+        reserved: state.reserved - e.data.quantity,
+        reservations: reservation(e.data.orderId, {
+          quantity: e.data.quantity,
+          status: 'committed',
+        }),
+      };
+    case 'LowStock':
+      return { ...state, lowStockArmed: false };
+    case 'StockReservationRejected':
+      return state;
+    default:
+      return assertNever(e);
+  }
+}
+
+const invalid = (field: string): E.Either<InventoryError, never> =>
+  E.left({ code: 'INVALID_QUANTITY', field });
+
+export const inventoryDecider: Decider<
+  InventoryCommand,
+  InventoryEvent,
+  InventoryState,
+  InventoryError
+> = {
+  decide: decideInventory,
+  evolve: evolveInventory,
+  initialState: initialInventoryState,
+};

@@ -1,0 +1,292 @@
+import * as E from 'fp-ts/Either';
+import fc from 'fast-check';
+import {
+  available,
+  inventoryDecider,
+  type InventoryCommand,
+} from '../../src/domain/inventory/inventory.decider';
+import type { InventoryEvent } from '../../src/domain/inventory/inventory.events';
+import { fold } from '../../src/domain/decider';
+import { spec } from '../support/decider-spec';
+
+const productId = 'p-1';
+const now = '2026-11-21T10:00:00.000Z';
+const base = { productId, at: now };
+const inventory = spec(inventoryDecider);
+
+const thresholdSet = (threshold: number): InventoryEvent => ({
+  type: 'ReorderThresholdChanged',
+  data: { ...base, threshold },
+});
+const received = (quantity: number): InventoryEvent => ({
+  type: 'StockReceived',
+  data: { ...base, sku: 'SKU-1', quantity },
+});
+const reserved = (orderId: string, quantity: number): InventoryEvent => ({
+  type: 'StockReserved',
+  data: { ...base, orderId, quantity },
+});
+const lowStock = (avail: number, threshold: number): InventoryEvent => ({
+  type: 'LowStock',
+  data: { ...base, available: avail, threshold },
+});
+const stocked = [thresholdSet(10), received(50)];
+
+const reserve = (orderId: string, quantity: number): InventoryCommand => ({
+  type: 'ReserveStock',
+  productId,
+  orderId,
+  quantity,
+  now,
+});
+
+describe('inventory decider', () => {
+  it('creates the inventory on first receipt, threshold first', () => {
+    inventory
+      .when({
+        type: 'ReceiveStock',
+        productId,
+        sku: 'SKU-1',
+        quantity: 50,
+        reorderThreshold: 10,
+        now,
+      })
+      .then(stocked);
+  });
+
+  it('raises LowStock at creation when the first receipt is under the threshold', () => {
+    inventory
+      .when({
+        type: 'ReceiveStock',
+        productId,
+        sku: 'SKU-1',
+        quantity: 4,
+        reorderThreshold: 10,
+        now,
+      })
+      .then([thresholdSet(10), received(4), lowStock(4, 10)]);
+  });
+
+  it('restocks an existing inventory', () => {
+    inventory
+      .given(stocked)
+      .when({
+        type: 'ReceiveStock',
+        productId,
+        sku: 'ignored',
+        quantity: 5,
+        reorderThreshold: 99,
+        now,
+      })
+      .then([received(5)]);
+  });
+
+  it('refuses a non-positive restock and a negative threshold', () => {
+    inventory
+      .given(stocked)
+      .when({
+        type: 'ReceiveStock',
+        productId,
+        sku: 'SKU-1',
+        quantity: 0,
+        reorderThreshold: 1,
+        now,
+      })
+      .thenFails('INVALID_QUANTITY', { field: 'quantity' });
+    inventory
+      .given(stocked)
+      .when({ type: 'ChangeReorderThreshold', productId, threshold: -1, now })
+      .thenFails('INVALID_QUANTITY', { field: 'reorder_threshold' });
+  });
+
+  it('reserves within available stock', () => {
+    inventory
+      .given(stocked)
+      .when(reserve('o-1', 30))
+      .then([reserved('o-1', 30)]);
+  });
+
+  it('never reserves beyond available: the refusal is an event the saga reacts to', () => {
+    inventory
+      .given([...stocked, reserved('o-1', 45), lowStock(5, 10)])
+      .when(reserve('o-2', 6))
+      .then([
+        {
+          type: 'StockReservationRejected',
+          data: { ...base, orderId: 'o-2', requested: 6, available: 5 },
+        },
+      ]);
+  });
+
+  it('treats reserving twice for the same order as a no-op', () => {
+    inventory
+      .given([...stocked, reserved('o-1', 3)])
+      .when(reserve('o-1', 3))
+      .then([]);
+  });
+
+  it('raises LowStock once when available crosses below the threshold', () => {
+    inventory
+      .given(stocked)
+      .when(reserve('o-1', 41))
+      .then([reserved('o-1', 41), lowStock(9, 10)]);
+    inventory
+      .given([...stocked, reserved('o-1', 41), lowStock(9, 10)])
+      .when(reserve('o-2', 1))
+      .then([reserved('o-2', 1)]);
+  });
+
+  it('re-arms LowStock when stock rises to the threshold again', () => {
+    const history = [...stocked, reserved('o-1', 41), lowStock(9, 10), received(1)];
+    inventory
+      .given(history)
+      .when(reserve('o-2', 1))
+      .then([reserved('o-2', 1), lowStock(9, 10)]);
+  });
+
+  it('releases and commits open reservations, once', () => {
+    const withReservation = [...stocked, reserved('o-1', 3)];
+    const released: InventoryEvent = {
+      type: 'StockReleased',
+      data: { ...base, orderId: 'o-1', quantity: 3, reason: 'cancelled' },
+    };
+    const committed: InventoryEvent = {
+      type: 'StockCommitted',
+      data: { ...base, orderId: 'o-1', quantity: 3 },
+    };
+    const release: InventoryCommand = {
+      type: 'ReleaseStock',
+      productId,
+      orderId: 'o-1',
+      reason: 'cancelled',
+      now,
+    };
+    const commit: InventoryCommand = { type: 'CommitStock', productId, orderId: 'o-1', now };
+    inventory.given(withReservation).when(release).then([released]);
+    inventory.given(withReservation).when(commit).then([committed]);
+    inventory
+      .given([...withReservation, released])
+      .when(release)
+      .then([]);
+    inventory
+      .given([...withReservation, committed])
+      .when(commit)
+      .then([]);
+    inventory
+      .given([...withReservation, committed])
+      .when(release)
+      .thenFails('RESERVATION_CLOSED', { closedAs: 'committed' });
+  });
+
+  it('allows a new reservation for an order whose earlier one was released (saga retry)', () => {
+    const released: InventoryEvent = {
+      type: 'StockReleased',
+      data: { ...base, orderId: 'o-1', quantity: 3, reason: 'retry' },
+    };
+    inventory
+      .given([...stocked, reserved('o-1', 3), released])
+      .when(reserve('o-1', 3))
+      .then([reserved('o-1', 3)]);
+  });
+
+  it('refuses to release or commit an unknown reservation', () => {
+    inventory
+      .given(stocked)
+      .when({ type: 'CommitStock', productId, orderId: 'nope', now })
+      .thenFails('RESERVATION_NOT_FOUND', { orderId: 'nope' });
+  });
+
+  it('refuses commands on an inventory that does not exist', () => {
+    inventory.when(reserve('o-1', 1)).thenFails('INVENTORY_NOT_FOUND');
+  });
+
+  it('refuses an adjustment that would take available below zero', () => {
+    inventory
+      .given([...stocked, reserved('o-1', 45)])
+      .when({ type: 'AdjustStock', productId, adjustment: -6, reason: 'damaged', now })
+      .thenFails('INSUFFICIENT_STOCK', { available: 5, requested: 6 });
+  });
+
+  it('keeps its invariants for any sequence of commands (property)', () => {
+    const orderId = fc.constantFrom('o-1', 'o-2', 'o-3', 'o-4');
+    const command: fc.Arbitrary<InventoryCommand> = fc.oneof(
+      fc.record({
+        type: fc.constant('ReceiveStock' as const),
+        productId: fc.constant(productId),
+        sku: fc.constant('S'),
+        quantity: fc.integer({ min: -2, max: 30 }),
+        reorderThreshold: fc.integer({ min: -1, max: 20 }),
+        now: fc.constant(now),
+      }),
+      fc.record({
+        type: fc.constant('AdjustStock' as const),
+        productId: fc.constant(productId),
+        adjustment: fc.integer({ min: -30, max: 30 }),
+        reason: fc.constant('count'),
+        now: fc.constant(now),
+      }),
+      fc.record({
+        type: fc.constant('ChangeReorderThreshold' as const),
+        productId: fc.constant(productId),
+        threshold: fc.integer({ min: -1, max: 20 }),
+        now: fc.constant(now),
+      }),
+      fc.record({
+        type: fc.constant('ReserveStock' as const),
+        productId: fc.constant(productId),
+        orderId,
+        quantity: fc.integer({ min: -1, max: 25 }),
+        now: fc.constant(now),
+      }),
+      fc.record({
+        type: fc.constant('ReleaseStock' as const),
+        productId: fc.constant(productId),
+        orderId,
+        reason: fc.constant('r'),
+        now: fc.constant(now),
+      }),
+      fc.record({
+        type: fc.constant('CommitStock' as const),
+        productId: fc.constant(productId),
+        orderId,
+        now: fc.constant(now),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 60 }), (commands) => {
+        const history: InventoryEvent[] = [];
+        for (const cmd of commands) {
+          const decision = inventoryDecider.decide(cmd, fold(inventoryDecider, history));
+          if (E.isRight(decision)) history.push(...decision.right);
+        }
+        const s = fold(inventoryDecider, history);
+        const sum = (type: InventoryEvent['type'], f: (e: InventoryEvent) => number) =>
+          history.filter((e) => e.type === type).reduce((n, e) => n + f(e), 0);
+        const receivedTotal = sum('StockReceived', (e) =>
+          e.type === 'StockReceived' ? e.data.quantity : 0,
+        );
+        const adjusted = sum('StockAdjusted', (e) =>
+          e.type === 'StockAdjusted' ? e.data.adjustment : 0,
+        );
+        const committed = sum('StockCommitted', (e) =>
+          e.type === 'StockCommitted' ? e.data.quantity : 0,
+        );
+        expect(available(s)).toBeGreaterThanOrEqual(0);
+        expect(s.reserved).toBeGreaterThanOrEqual(0);
+        expect(s.onHand).toBe(receivedTotal + adjusted - committed);
+        // LowStock only ever fires on a crossing: never twice without a re-arm between.
+        let armed = true;
+        let state = inventoryDecider.initialState;
+        for (const e of history) {
+          if (e.type === 'LowStock') {
+            expect(armed).toBe(true);
+            armed = false;
+          }
+          state = inventoryDecider.evolve(state, e);
+          if (available(state) >= state.reorderThreshold) armed = true;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
