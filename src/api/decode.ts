@@ -1,0 +1,52 @@
+import { isLeft } from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { badRequest, type FieldError } from './problem';
+
+/**
+ * Decodes one part of a request with its io-ts codec, or throws a 400 naming every bad
+ * field (`body.items[1].quantity`). Use `t.exact(t.type(...))` codecs: unknown fields are
+ * stripped, so `{"status": "paid"}` smuggled into a body never reaches a command.
+ */
+export function decode<A, O>(
+  codec: t.Type<A, O, unknown>,
+  value: unknown,
+  where: 'body' | 'query' | 'params' | 'headers',
+): A {
+  const result = codec.decode(value);
+  if (!isLeft(result)) return result.right;
+  throw badRequest(fieldErrors(result.left, where));
+}
+
+/** One entry per failing field, with the path written as a client would. */
+export function fieldErrors(errors: t.Errors, where: string): FieldError[] {
+  const byField = new Map<string, string>();
+  for (const error of errors) {
+    const path = error.context
+      .slice(1)
+      .filter((entry, i, all) => {
+        // io-ts repeats a key for each codec layer (exact, intersection, union members): keep
+        // one entry per real key, and drop union/intersection member indexes.
+        const parent = all[i - 1]?.type;
+        return (
+          entry.key !== '' &&
+          !(parent instanceof t.UnionType) &&
+          !(parent instanceof t.IntersectionType)
+        );
+      })
+      .map((entry) => entry.key);
+    const field = [where, ...dedupe(path)].reduce((acc, key) =>
+      /^\d+$/.test(key) ? `${acc}[${key}]` : `${acc}.${key}`,
+    );
+    if (!byField.has(field)) byField.set(field, error.message ?? describe(error));
+  }
+  return [...byField].map(([field, message]) => ({ field, message }));
+}
+
+function dedupe(keys: string[]): string[] {
+  return keys.filter((key, i) => key !== keys[i - 1]);
+}
+
+function describe(error: t.ValidationError): string {
+  const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
+  return error.value === undefined ? `is required (${expected})` : `must be ${expected}`;
+}
