@@ -22,6 +22,15 @@ export interface Config {
   eventStoreConnectionString?: string;
   /** Kafka bootstrap brokers; when absent the bridge and the Kafka consumers stay off. */
   kafkaBrokers?: string[];
+  /** Signs access and refresh tokens; when absent one is generated and kept in `dataDir`. */
+  jwtSecret?: string;
+  /** The administrator ensured at startup; defaults apply (and are printed) when absent. */
+  adminEmail?: string;
+  adminPassword?: string;
+  /** Default reorder threshold of a new product's inventory. */
+  lowStockThreshold: number;
+  /** Origins allowed by CORS (`*` for any); absent: no CORS headers. */
+  corsOrigins?: string[];
 }
 
 const LogLevel = t.keyof({
@@ -78,6 +87,21 @@ const BrokerList = fromString('a comma-separated list of host:port', (s) => {
     : undefined;
 });
 
+const Count = fromString('a whole number (0 or more)', (s) => {
+  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+});
+
+const Secret = fromString('at least 32 characters', (s) => (s.length >= 32 ? s : undefined));
+
+const OriginList = fromString('* or a comma-separated list of origins', (s) => {
+  const origins = s
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  return origins.length > 0 ? origins : undefined;
+});
+
 const NonEmpty = fromString('a non-empty string', (s) => (s.trim() === '' ? undefined : s.trim()));
 
 const Env = t.partial({
@@ -90,10 +114,20 @@ const Env = t.partial({
   EVENT_STORE: EventStoreKind,
   EVENTSTORE_CONNECTION_STRING: NonEmpty,
   KAFKA_BROKERS: BrokerList,
+  JWT_SECRET: Secret,
+  ADMIN_EMAIL: NonEmpty,
+  ADMIN_PASSWORD: NonEmpty,
+  LOW_STOCK_THRESHOLD: Count,
+  CORS_ORIGINS: OriginList,
 });
 
 /** Values that may carry credentials are never echoed back in an error message. */
-const SECRET = new Set(['DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING']);
+const SECRET = new Set([
+  'DATABASE_URL',
+  'EVENTSTORE_CONNECTION_STRING',
+  'JWT_SECRET',
+  'ADMIN_PASSWORD',
+]);
 
 /**
  * Decodes the environment into a `Config`; `Left` lists one line per bad variable, naming
@@ -126,6 +160,11 @@ export function loadConfig(
       eventStore: v.EVENT_STORE ?? 'postgres',
       eventStoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
       kafkaBrokers: v.KAFKA_BROKERS,
+      jwtSecret: v.JWT_SECRET,
+      adminEmail: v.ADMIN_EMAIL,
+      adminPassword: v.ADMIN_PASSWORD,
+      lowStockThreshold: v.LOW_STOCK_THRESHOLD ?? 10,
+      corsOrigins: v.CORS_ORIGINS,
     })),
   );
 }

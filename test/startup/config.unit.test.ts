@@ -16,6 +16,11 @@ describe('loadConfig', () => {
         eventStore: 'postgres',
         eventStoreConnectionString: undefined,
         kafkaBrokers: undefined,
+        jwtSecret: undefined,
+        adminEmail: undefined,
+        adminPassword: undefined,
+        lowStockThreshold: 10,
+        corsOrigins: undefined,
       }),
     );
   });
@@ -31,6 +36,11 @@ describe('loadConfig', () => {
       EVENT_STORE: 'eventstoredb',
       EVENTSTORE_CONNECTION_STRING: 'esdb://kurrentdb:2113?tls=false',
       KAFKA_BROKERS: 'kafka:19092, kafka2:19092',
+      JWT_SECRET: 'x'.repeat(40),
+      ADMIN_EMAIL: 'root@example.com',
+      ADMIN_PASSWORD: 'correct horse battery',
+      LOW_STOCK_THRESHOLD: '3',
+      CORS_ORIGINS: 'https://shop.example.com, http://localhost:5173',
     });
     expect(config).toEqual(
       E.right({
@@ -43,6 +53,11 @@ describe('loadConfig', () => {
         eventStore: 'eventstoredb',
         eventStoreConnectionString: 'esdb://kurrentdb:2113?tls=false',
         kafkaBrokers: ['kafka:19092', 'kafka2:19092'],
+        jwtSecret: 'x'.repeat(40),
+        adminEmail: 'root@example.com',
+        adminPassword: 'correct horse battery',
+        lowStockThreshold: 3,
+        corsOrigins: ['https://shop.example.com', 'http://localhost:5173'],
       }),
     );
   });
@@ -66,9 +81,17 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: expected "fatal" | "error"'],
     ['EVENT_STORE', 'mongo', 'EVENT_STORE: expected "postgres" | "eventstoredb", got "mongo"'],
     ['KAFKA_BROKERS', 'kafka', 'KAFKA_BROKERS: expected a comma-separated list of host:port'],
+    ['LOW_STOCK_THRESHOLD', '-1', 'LOW_STOCK_THRESHOLD: expected a whole number (0 or more)'],
   ])('rejects %s=%s naming the variable', (key, value, message) => {
     const result = decode({ [key]: value });
     expect(E.isLeft(result) && result.left).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('rejects a short JWT_SECRET without echoing it', () => {
+    const result = decode({ JWT_SECRET: 'hunter2' });
+    expect(E.isLeft(result) && result.left).toEqual([
+      'JWT_SECRET: expected at least 32 characters',
+    ]);
   });
 
   it('lists every bad variable, without echoing a URL that may hold a password', () => {
