@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { AppState } from './auth';
 
 /** What `/ready` answers: each check `ok` or a short reason, never internals. */
 export interface ReadyReport {
@@ -73,7 +74,10 @@ async function probe<A>(
  * `GET /health`: the process is alive and serving. `GET /ready`: it can do its work
  * (database reachable, schema migrated, no consumer stuck); 503 names the failing check.
  */
-export function registerHealthRoutes(router: Router, checkReady: () => Promise<ReadyReport>): void {
+export function registerHealthRoutes(
+  router: Router<AppState>,
+  checkReady: () => Promise<ReadyReport>,
+): void {
   router.get('/health', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };

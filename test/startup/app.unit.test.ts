@@ -100,7 +100,12 @@ describe('errors as problem+json', () => {
     const res = await request(appWith(healthy)).get('/api/v1/nothing');
     expect(res.status).toBe(404);
     expect(res.type).toBe('application/problem+json');
-    expect(JSON.parse(res.text)).toEqual({ type: 'about:blank', title: 'Not Found', status: 404 });
+    expect(JSON.parse(res.text)).toEqual({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: 'No resource at this path',
+    });
   });
 
   it('answers a wrong method with 405 and Allow', async () => {
@@ -122,6 +127,7 @@ describe('errors as problem+json', () => {
       type: 'about:blank',
       title: 'Internal Server Error',
       status: 500,
+      detail: 'An unexpected error occurred; quote the X-Request-Id when reporting it',
     });
     expect(res.text).not.toContain('secret internals');
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
