@@ -21,13 +21,13 @@ export function decode<A, O>(
 export function fieldErrors(errors: t.Errors, where: string): FieldError[] {
   const byField = new Map<string, string>();
   for (const error of errors) {
+    // io-ts repeats a key for each codec layer (exact, intersection, union members): keep
+    // one entry per real key, and drop union/intersection member indexes.
     const path = error.context
-      .slice(1)
       .filter((entry, i, all) => {
-        // io-ts repeats a key for each codec layer (exact, intersection, union members): keep
-        // one entry per real key, and drop union/intersection member indexes.
-        const parent = all[i - 1]?.type;
+        const parent = unwrap(all[i - 1]?.type);
         return (
+          i > 0 &&
           entry.key !== '' &&
           !(parent instanceof t.UnionType) &&
           !(parent instanceof t.IntersectionType)
@@ -40,6 +40,19 @@ export function fieldErrors(errors: t.Errors, where: string): FieldError[] {
     if (!byField.has(field)) byField.set(field, error.message ?? describe(error));
   }
   return [...byField].map(([field, message]) => ({ field, message }));
+}
+
+/** The codec inside exact/readonly/refinement wrappers, which add no path segment. */
+function unwrap(codec: t.Decoder<unknown, unknown> | undefined): unknown {
+  let inner: unknown = codec;
+  while (
+    inner instanceof t.ExactType ||
+    inner instanceof t.ReadonlyType ||
+    inner instanceof t.RefinementType
+  ) {
+    inner = (inner as { type: unknown }).type;
+  }
+  return inner;
 }
 
 function dedupe(keys: string[]): string[] {

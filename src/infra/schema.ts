@@ -1,9 +1,14 @@
 import { consumerMigrations } from '../consumers/schema';
 import { eventStoreMigrations } from '../eventstore/postgres/schema';
+import { identityMigrations } from '../identity/schema';
 import type { MigrationSet } from './migrations';
 
 /**
  * Every component's migrations, in the order they apply. A new module with tables adds
  * its set here; `npm start` and the test template database apply them all.
  */
-export const allMigrationSets: readonly MigrationSet[] = [eventStoreMigrations, consumerMigrations];
+export const allMigrationSets: readonly MigrationSet[] = [
+  eventStoreMigrations,
+  consumerMigrations,
+  identityMigrations,
+];

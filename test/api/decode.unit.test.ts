@@ -61,6 +61,21 @@ describe('decode', () => {
     expect(new Set(fields).size).toBe(fields?.length);
   });
 
+  it('names fields of an exact intersection without member indexes', () => {
+    const Mixed = t.exact(
+      t.intersection([t.type({ email: t.string }), t.partial({ phone: t.string })]),
+    );
+    try {
+      decode(Mixed, { email: 1, phone: 2 }, 'body');
+      throw new Error('decode accepted invalid input');
+    } catch (error) {
+      expect((error as HttpProblem).options.errors?.map((e) => e.field)).toEqual([
+        'body.email',
+        'body.phone',
+      ]);
+    }
+  });
+
   it('names a missing body', () => {
     expect(problemOf(undefined).options.errors?.[0]?.field).toBe('body');
   });
