@@ -1,3 +1,4 @@
+import { catalogMigrationSets } from '../catalog/schema';
 import { consumerMigrations } from '../consumers/schema';
 import { eventStoreMigrations } from '../eventstore/postgres/schema';
 import { identityMigrations } from '../identity/schema';
@@ -11,4 +12,5 @@ export const allMigrationSets: readonly MigrationSet[] = [
   eventStoreMigrations,
   consumerMigrations,
   identityMigrations,
+  ...catalogMigrationSets,
 ];
