@@ -5,25 +5,26 @@
  * stops them in reverse order on SIGINT / SIGTERM: HTTP first, PostgreSQL last.
  */
 import * as E from 'fp-ts/Either';
-import { closeServer, createApp, listen } from './api/app';
-import { readinessCheck } from './api/health.routes';
-import { readConsumerStatuses } from './consumers';
+import { closeServer, listen } from './api/app';
+import { buildApi } from './composition';
 import { createPostgresEventStore, type EventStore } from './eventstore';
+import { adminCredentials, ensureAdmin } from './identity/admin';
+import { loadOrCreateJwtSecret } from './identity/jwt-secret';
 import { loadConfig, type Config } from './infra/config';
 import { migrateDatabase, openDatabase, type Database } from './infra/database';
 import { createLogger, type Logger } from './infra/logger';
-import { migrationsDone } from './infra/migrations';
-import { allMigrationSets } from './infra/schema';
+import { startProjections } from './projections';
 
-const ROLES = ['all', 'api'] as const;
+const ROLES = ['all', 'api', 'projector'] as const;
 type Role = (typeof ROLES)[number];
 
 const isRole = (value: string | undefined): value is Role => ROLES.some((r) => r === value);
 
 const USAGE = `usage: orderflow <role>
 roles:
-  all   every role in one process (what npm start runs)
-  api   the HTTP API`;
+  all        every role in one process (what npm start runs)
+  api        the HTTP API
+  projector  the read-model projections (one active instance per projection)`;
 
 /** Something started that must be stopped on the way out. */
 interface Part {
@@ -37,24 +38,47 @@ interface RoleContext {
   db: Database;
   store: EventStore;
   parts: Part[];
+  /** Lines for the banner (where to log in, for example). */
+  notes: string[];
 }
 
 const roles: Record<Role, (ctx: RoleContext) => Promise<void>> = {
   all: async (ctx) => {
+    startProjector(ctx);
     await startApi(ctx);
     reportKafka(ctx);
   },
   api: startApi,
+  projector: (ctx) => Promise.resolve(startProjector(ctx)),
 };
 
-async function startApi({ config, logger, db, store, parts }: RoleContext): Promise<void> {
-  const checkReady = readinessCheck({
-    database: () => db.pool.query('SELECT 1'),
-    migrations: () => migrationsDone(db.pool, allMigrationSets),
-    // Every consumer of this database, wherever it runs: a stuck one makes the API not ready.
-    consumerStatuses: () => readConsumerStatuses(db.pool, store, { lagCap: 1 }),
+async function startApi(ctx: RoleContext): Promise<void> {
+  const { config, logger, db, store, parts } = ctx;
+  if (db.kind === 'external' && !config.jwtSecret) {
+    // Every API process on a shared database must sign with the same secret; one generated
+    // per process would make tokens fail from one process to the next.
+    throw new Error('JWT_SECRET must be set when DATABASE_URL is set (32 characters or more)');
+  }
+  const secret = loadOrCreateJwtSecret(config);
+  logger.info({ source: secret.source }, 'api: JWT signing secret loaded');
+  const admin = adminCredentials(config, db.kind === 'embedded');
+  if (admin) {
+    const ensured = await ensureAdmin(db.pool, admin.email, admin.password);
+    logger.info({ email: admin.email, created: ensured.created }, 'api: administrator ensured');
+    if (admin.defaults) {
+      ctx.notes.push(
+        `Admin:     ${admin.email} / ${admin.password} (defaults; set ADMIN_EMAIL and ADMIN_PASSWORD to change)`,
+      );
+    }
+  }
+  const app = buildApi({
+    pool: db.pool,
+    store,
+    logger,
+    jwtSecret: secret.value,
+    lowStockThreshold: config.lowStockThreshold,
+    ...(config.corsOrigins && { corsOrigins: config.corsOrigins }),
   });
-  const app = createApp({ logger, checkReady });
   const server = await listen(app, config.host, config.port).catch((error: unknown) => {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     if (!inUse) throw error;
@@ -62,6 +86,15 @@ async function startApi({ config, logger, db, store, parts }: RoleContext): Prom
   });
   parts.push({ name: 'http server', stop: () => closeServer(server) });
   logger.info({ host: config.host, port: config.port }, 'api: HTTP server listening');
+}
+
+function startProjector({ logger, db, store, parts }: RoleContext): void {
+  const runners = startProjections(db.pool, store, logger);
+  parts.push({
+    name: 'projections',
+    stop: async () => void (await Promise.all(runners.map((r) => r.stop()))),
+  });
+  logger.info({ projections: runners.map((r) => r.name) }, 'projector: projections started');
 }
 
 function reportKafka({ config, logger }: RoleContext): void {
@@ -89,12 +122,13 @@ async function start(role: Role, config: Config, logger: Logger, parts: Part[]):
   await migrateDatabase(db.pool, logger);
   const store = await createPostgresEventStore({ connectionString: db.connectionString });
   parts.push({ name: 'event store', stop: () => store.close() });
-  await roles[role]({ config, logger, db, store, parts });
+  const notes: string[] = [];
+  await roles[role]({ config, logger, db, store, parts, notes });
   logger.info({ role }, 'orderflow started');
-  process.stdout.write(banner(role, config, db));
+  process.stdout.write(banner(role, config, db, notes));
 }
 
-function banner(role: Role, config: Config, db: Database): string {
+function banner(role: Role, config: Config, db: Database, notes: string[]): string {
   const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
   const dataDir = db.kind === 'embedded' ? config.dataDir : '(not used: DATABASE_URL is set)';
@@ -104,7 +138,7 @@ orderflow is running (role: ${role})
   Health:    ${base}/health
   Data dir:  ${dataDir}
   Database:  ${db.description}
-Stop with Ctrl-C.
+${notes.map((n) => `  ${n}\n`).join('')}Stop with Ctrl-C.
 
 `;
 }

@@ -231,7 +231,12 @@ describe('npm start with DATABASE_URL', () => {
     const port = await freePort();
     const dataDir = freshDataDir();
     const proc = launch(
-      { DATABASE_URL: db.connectionString, DATA_DIR: dataDir, PORT: String(port) },
+      {
+        DATABASE_URL: db.connectionString,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        JWT_SECRET: 'e2e-secret-of-at-least-thirty-two-characters',
+      },
       port,
     );
     await started(proc);
@@ -249,5 +254,15 @@ describe('npm start with DATABASE_URL', () => {
     expect(existsSync(dataDir)).toBe(false);
     proc.child.kill('SIGTERM');
     expect(await exitCode(proc)).toBe(0);
+  });
+
+  it('refuses to start the API without JWT_SECRET, saying why', async () => {
+    const port = await freePort();
+    const proc = launch(
+      { DATABASE_URL: db.connectionString, DATA_DIR: freshDataDir(), PORT: String(port) },
+      port,
+    );
+    expect(await exitCode(proc)).toBe(1);
+    expect(proc.output()).toContain('JWT_SECRET must be set when DATABASE_URL is set');
   });
 });

@@ -1,0 +1,68 @@
+import type Koa from 'koa';
+import type { Pool } from 'pg';
+import { createApp } from './api/app';
+import type { AppState } from './api/auth';
+import { readinessCheck } from './api/health.routes';
+import { createMetrics } from './api/metrics';
+import type { RouteModule } from './api/route-module';
+import { categoryRoutes } from './catalog/categories.routes';
+import { productRoutes } from './catalog/products.routes';
+import { readConsumerStatuses } from './consumers';
+import type { EventStore } from './eventstore';
+import { authenticate } from './identity/authenticate';
+import { identityModule } from './identity/identity.routes';
+import { createTokenService, type TokenService } from './identity/tokens';
+import type { Logger } from './infra/logger';
+import { migrationsDone } from './infra/migrations';
+import { allMigrationSets } from './infra/schema';
+import { inventoryRoutes } from './inventory/inventory.routes';
+import { readYourWrites } from './projections';
+
+/** What the HTTP API is built from; main.ts makes these once per process. */
+export interface ApiServices {
+  pool: Pool;
+  store: EventStore;
+  logger: Logger;
+  jwtSecret: string;
+  lowStockThreshold: number;
+  corsOrigins?: string[];
+}
+
+/** Every feature's routes, in the order they appear in `/openapi.json`. */
+export function apiModules(services: ApiServices, tokens: TokenService): RouteModule[] {
+  const { pool, store, logger, lowStockThreshold } = services;
+  const catalog = {
+    pool,
+    store,
+    lowStockThreshold,
+    awaitProjections: readYourWrites(pool, { logger }),
+  };
+  return [
+    identityModule({ pool, tokens, logger }),
+    productRoutes(catalog),
+    categoryRoutes(catalog),
+    inventoryRoutes(catalog),
+  ];
+}
+
+/**
+ * The whole HTTP API: authentication, every feature, readiness (database, migrations and
+ * every consumer of this database, wherever it runs) and metrics.
+ */
+export function buildApi(services: ApiServices): Koa<AppState> {
+  const { pool, store, logger } = services;
+  const tokens = createTokenService(services.jwtSecret);
+  const consumerStatuses = () => readConsumerStatuses(pool, store, { lagCap: 100_000 });
+  return createApp({
+    logger,
+    checkReady: readinessCheck({
+      database: () => pool.query('SELECT 1'),
+      migrations: () => migrationsDone(pool, allMigrationSets),
+      consumerStatuses: () => readConsumerStatuses(pool, store, { lagCap: 1 }),
+    }),
+    modules: apiModules(services, tokens),
+    authenticate: authenticate(tokens),
+    ...(services.corsOrigins && { corsOrigins: services.corsOrigins }),
+    metrics: createMetrics({ logger, consumerStatuses }),
+  });
+}
