@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction as inSharedTransaction, TransactionRolledBack } from '../infra/transaction';
 import type { EventFilter } from '../eventstore';
 import type { ConsumerKind, ConsumerState } from './consumer';
 import { HandlerError } from './errors';
@@ -67,31 +68,17 @@ export async function saveConsumerState(
 }
 
 /**
- * Runs `work` in one transaction on a pooled connection: commit when it resolves, roll back
- * when it throws. A connection whose rollback fails is discarded, not returned to the pool.
+ * The shared transaction helper, with one consumer-specific twist: a COMMIT that rolled back
+ * means a handler caught its own SQL error, which counts as that handler failing.
  */
 export async function inTransaction<T>(
   pool: Pool,
   work: (tx: PoolClient) => Promise<T>,
 ): Promise<T> {
-  const tx = await pool.connect();
-  let broken: Error | undefined;
   try {
-    await tx.query('BEGIN');
-    const result = await work(tx);
-    const commit = await tx.query('COMMIT');
-    // COMMIT of a transaction an error aborted rolls back without failing: only a handler
-    // that caught its own SQL error gets here.
-    if (commit.command === 'ROLLBACK') {
-      throw new HandlerError(new Error('an SQL error aborted the transaction; it was rolled back'));
-    }
-    return result;
+    return await inSharedTransaction(pool, work);
   } catch (error) {
-    await tx.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
+    if (error instanceof TransactionRolledBack) throw new HandlerError(error);
     throw error;
-  } finally {
-    tx.release(broken);
   }
 }

@@ -158,25 +158,4 @@ export function addressView(address: AddressRecord) {
   };
 }
 
-/** Runs `work` in a transaction on one client: committed if it returns, rolled back if not. */
-export async function inTransaction<T>(
-  pool: Pool,
-  work: (tx: PoolClient) => Promise<T>,
-): Promise<T> {
-  const tx = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await tx.query('BEGIN');
-    const result = await work(tx);
-    await tx.query('COMMIT');
-    return result;
-  } catch (error) {
-    await tx.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    // A client that cannot even roll back is discarded, not handed to the next caller.
-    tx.release(broken);
-  }
-}
+export { inTransaction } from '../infra/transaction';

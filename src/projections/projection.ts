@@ -1,5 +1,6 @@
 import { isLeft } from 'fp-ts/Either';
 import type * as t from 'io-ts';
+import { inTransaction } from '../infra/transaction';
 import type { Pool } from 'pg';
 import type { ProjectionConsumer } from '../consumers';
 import type { RecordedEvent } from '../eventstore';
@@ -35,9 +36,7 @@ export function decodeRecorded<A>(codec: t.Decoder<unknown, A>, event: RecordedE
  * but with a batch possibly in between).
  */
 export async function resetProjection(pool: Pool, projection: ProjectionDefinition): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     // Table names are the projection's own constants, never input.
     await client.query(`TRUNCATE ${projection.tables.join(', ')}`);
     await client.query('DELETE FROM consumer_dead_letters WHERE consumer_name = $1', [
@@ -49,11 +48,5 @@ export async function resetProjection(pool: Pool, projection: ProjectionDefiniti
         WHERE name = $1`,
       [projection.name],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
