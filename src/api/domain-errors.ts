@@ -79,6 +79,54 @@ export const domainErrors: Readonly<Record<string, DomainErrorMapping>> = {
     detail: 'The request has invalid fields',
     errors: () => [{ field: 'body.name', message: 'must not be blank' }],
   },
+  // src/domain/orders/order.decider.ts
+  INVALID_ORDER: {
+    status: 400,
+    detail: 'The request has invalid fields',
+    errors: (e) => [{ field: `body.${text(e.field)}`, message: text(e.message) }],
+  },
+  ORDER_NOT_FOUND: { status: 404, detail: 'No such order' },
+  ORDER_ALREADY_EXISTS: {
+    status: 409,
+    detail: 'An order with this id already exists with other content',
+    extensions: (e) => ({ order_id: e.orderId }),
+  },
+  INVALID_TRANSITION: {
+    status: 409,
+    detail: (e) => `An order cannot move from ${text(e.from)} to ${text(e.to)}`,
+    extensions: (e) => ({ from: e.from, to: e.to }),
+  },
+  ORDER_NOT_CANCELLABLE: {
+    status: 409,
+    detail: (e) => `An order that is ${text(e.status)} can no longer be cancelled`,
+    extensions: (e) => ({ order_status: e.status }),
+  },
+  // src/commands/orders.commands.ts (the catalog, the address book, idempotency keys)
+  ORDER_UNPROCESSABLE: {
+    status: 422,
+    detail: 'The order names products or an address that cannot be used',
+    errors: (e) => (Array.isArray(e.errors) ? (e.errors as FieldError[]) : []),
+  },
+  PRICE_CHANGED: {
+    status: 409,
+    detail: 'A price changed since the client saw it; the catalog price applies',
+    errors: (e) =>
+      (e.lines as { index: number }[]).map((l) => ({
+        field: `body.items[${l.index}].price`,
+        message: 'differs from the catalog price',
+      })),
+    extensions: (e) => ({
+      lines: (e.lines as { index: number; productId: string; catalogPrice: number }[]).map((l) => ({
+        index: l.index,
+        product_id: l.productId,
+        price: l.catalogPrice / 100,
+      })),
+    }),
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    detail: 'This Idempotency-Key was used with a different request',
+  },
 };
 
 /** A domain refusal as the problem the client gets: its status, lower-case code and details. */

@@ -3,6 +3,7 @@ import { createConsumerRunner, type ConsumerLogger, type ConsumerRunner } from '
 import type { EventStore } from '../eventstore';
 import { inventoryProjection } from './inventory.projection';
 import { lowStockAlertsProjection } from './low-stock-alerts.projection';
+import { ordersProjection } from './orders.projection';
 import { productsProjection } from './products.projection';
 import type { ProjectionDefinition } from './projection';
 
@@ -11,6 +12,7 @@ export {
   LOW_STOCK_ALERTS_PROJECTION,
   lowStockAlertsProjection,
 } from './low-stock-alerts.projection';
+export { ORDERS_PROJECTION, ordersProjection } from './orders.projection';
 export { PRODUCTS_PROJECTION, productsProjection } from './products.projection';
 export { resetProjection, type ProjectionDefinition } from './projection';
 export {
@@ -22,7 +24,7 @@ export {
 
 /** Every read model, in no particular order (each has its own checkpoint). */
 export function projections(): ProjectionDefinition[] {
-  return [productsProjection, inventoryProjection, lowStockAlertsProjection];
+  return [productsProjection, inventoryProjection, lowStockAlertsProjection, ordersProjection];
 }
 
 /**

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { routesOf } from '../../src/api/openapi';
+import { handleCommand } from '../../src/commands/command-handler';
+import { orderDecider, type OrderCommand } from '../../src/domain/orders/order.decider';
+import { orderStream } from '../../src/domain/orders/order.events';
 import { ADMIN, apiHarness, type ApiHarness } from '../support/api-harness';
 
 /**
@@ -34,6 +37,45 @@ async function createProduct(h: ApiHarness): Promise<string> {
     .send({ name: `Matrix ${unique()}`, description: 'd', price: 9.99, quantity: 50 });
   if (res.status !== 201) throw new Error(`product not created: ${res.status}`);
   return (res.body as { id: string }).id;
+}
+
+/** An order of the harness's customer (who owns it; the admin may see it too). */
+async function placeOrder(h: ApiHarness): Promise<string> {
+  const res = await request(h.app.callback())
+    .post('/api/v1/orders')
+    .set('Authorization', `Bearer ${h.customerToken}`)
+    .send({
+      items: [{ product_id: await createProduct(h), quantity: 1 }],
+      shipping_address: {
+        line1: '1 Main St',
+        city: 'X',
+        state: 'Y',
+        postal_code: '1',
+        country: 'US',
+      },
+      payment: { method: 'token', token: 'tok_ok_visa_4242_0123456789abcdef' },
+    });
+  if (res.status !== 201) throw new Error(`order not placed: ${res.status}`);
+  return (res.body as { id: string }).id;
+}
+
+/** A processed order (what the saga would have appended), for the admin's shipping move. */
+async function processedOrder(h: ApiHarness): Promise<string> {
+  const id = await placeOrder(h);
+  const order = await request(h.app.callback())
+    .get(`/api/v1/orders/${id}`)
+    .set('Authorization', `Bearer ${h.adminToken}`);
+  const amount = Math.round((order.body as { total_price: number }).total_price * 100);
+  const now = new Date().toISOString();
+  const steps: OrderCommand[] = [
+    { type: 'MarkStockReserved', orderId: id, now },
+    { type: 'MarkPaymentCaptured', orderId: id, now, paymentId: `ch_${id}`, amount },
+    { type: 'MarkProcessed', orderId: id, now },
+  ];
+  for (const command of steps) {
+    await handleCommand(h.store, orderDecider, { streamName: orderStream(id), command });
+  }
+  return id;
 }
 
 async function refreshToken(h: ApiHarness): Promise<string> {
@@ -112,6 +154,43 @@ const routes: Record<string, [Who, Call]> = {
     'admin',
     async (h, t) =>
       send(h, t, 'put', `/api/v1/inventory/${await createProduct(h)}`, { reorder_threshold: 3 }),
+  ],
+  'POST /api/v1/orders': [
+    'user',
+    async (h, t) =>
+      send(h, t, 'post', '/api/v1/orders', {
+        items: [{ product_id: await createProduct(h), quantity: 1 }],
+        shipping_address: {
+          line1: '1 Main St',
+          city: 'X',
+          state: 'Y',
+          postal_code: '1',
+          country: 'US',
+        },
+        payment: { method: 'token', token: 'tok_ok_visa_4242_0123456789abcdef' },
+      }),
+  ],
+  'GET /api/v1/orders': ['user', (h, t) => send(h, t, 'get', '/api/v1/orders')],
+  'GET /api/v1/orders/{id}': [
+    'user',
+    async (h, t) => send(h, t, 'get', `/api/v1/orders/${await placeOrder(h)}`),
+  ],
+  'GET /api/v1/orders/{id}/history': [
+    'user',
+    async (h, t) => send(h, t, 'get', `/api/v1/orders/${await placeOrder(h)}/history`),
+  ],
+  'POST /api/v1/orders/{id}/cancel': [
+    'user',
+    async (h, t) => send(h, t, 'post', `/api/v1/orders/${await placeOrder(h)}/cancel`),
+  ],
+  'DELETE /api/v1/orders/{id}': [
+    'user',
+    async (h, t) => send(h, t, 'delete', `/api/v1/orders/${await placeOrder(h)}`),
+  ],
+  'PUT /api/v1/orders/{id}/status': [
+    'admin',
+    async (h, t) =>
+      send(h, t, 'put', `/api/v1/orders/${await processedOrder(h)}/status`, { status: 'shipped' }),
   ],
   'GET /api/v1/health': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/health')],
   'GET /api/v1/ready': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/ready')],

@@ -222,6 +222,70 @@ const cases: Case[] = [
     body: { adjustment: -1000, reason: 'shrinkage' },
     status: 409,
   },
+  // Orders.
+  {
+    name: 'order: empty body',
+    method: 'post',
+    path: () => '/api/v1/orders',
+    auth: 'customer',
+    body: {},
+    status: 400,
+    fields: ['body.items', 'body.payment'],
+  },
+  {
+    name: 'order: bad quantity, bad card, no address',
+    method: 'post',
+    path: () => '/api/v1/orders',
+    auth: 'customer',
+    body: {
+      items: [{ product_id: 'not-a-uuid', quantity: 0 }],
+      payment: { method: 'card', card_number: '1234', exp_month: 0, exp_year: 2030, cvc: '1' },
+    },
+    status: 400,
+    fields: [
+      'body.items[0].quantity',
+      'body.payment.card_number',
+      'body.payment.exp_month',
+      'body.payment.cvc',
+    ],
+  },
+  {
+    name: 'order: unknown product',
+    method: 'post',
+    path: () => '/api/v1/orders',
+    auth: 'customer',
+    body: {
+      items: [{ product_id: MISSING, quantity: 1 }],
+      shipping_address: { line1: 'a', city: 'b', state: 'c', postal_code: 'd', country: 'US' },
+      payment: { method: 'token', token: 'tok_x' },
+    },
+    status: 422,
+    fields: ['body.items[0].product_id'],
+  },
+  {
+    name: 'order: anonymous',
+    method: 'post',
+    path: () => '/api/v1/orders',
+    auth: 'none',
+    body: {},
+    status: 401,
+  },
+  {
+    name: 'order status: not a fulfilment move',
+    method: 'put',
+    path: () => `/api/v1/orders/${MISSING}/status`,
+    auth: 'admin',
+    body: { status: 'paid' },
+    status: 400,
+    fields: ['body.status'],
+  },
+  {
+    name: 'order cancel: unknown order',
+    method: 'post',
+    path: () => `/api/v1/orders/${MISSING}/cancel`,
+    auth: 'customer',
+    status: 404,
+  },
 ];
 
 /** Every table's row count (checkpoints move on their own and are left out). */

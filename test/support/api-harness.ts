@@ -6,6 +6,7 @@ import { buildApi } from '../../src/composition';
 import type { ConsumerRunner } from '../../src/consumers';
 import { createPostgresEventStore, type EventStore } from '../../src/eventstore';
 import { ensureAdmin } from '../../src/identity/admin';
+import { createPaymentGateway, type RunningGateway } from '../../src/payment-gateway';
 import { startProjections } from '../../src/projections';
 import { capturingLogger } from '../api/app-fixture';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -26,6 +27,8 @@ export interface ApiHarness {
   /** Registers and logs in a new customer; returns its access token. */
   newCustomer(): Promise<string>;
   logLines: Array<Record<string, unknown>>;
+  /** The mock payment gateway the API tokenizes cards with (PAYMENT_GATEWAY_URL). */
+  gatewayUrl: string;
   close(): Promise<void>;
 }
 
@@ -39,7 +42,15 @@ export async function apiHarness(): Promise<ApiHarness> {
   const { logger, lines } = capturingLogger();
   const runners: ConsumerRunner[] = startProjections(pool, store, logger, { pollMs: 50 });
   await ensureAdmin(pool, ADMIN.email, ADMIN.password);
-  const app = buildApi({ pool, store, logger, jwtSecret: JWT_SECRET, lowStockThreshold: 10 });
+  const gateway: RunningGateway = await createPaymentGateway({ logger }).listen(0);
+  const app = buildApi({
+    pool,
+    store,
+    logger,
+    jwtSecret: JWT_SECRET,
+    lowStockThreshold: 10,
+    paymentGatewayUrl: gateway.url,
+  });
 
   const login = async (email: string, password: string): Promise<string> => {
     const res = await request(app.callback()).post('/api/v1/auth/login').send({ email, password });
@@ -66,8 +77,10 @@ export async function apiHarness(): Promise<ApiHarness> {
     customerToken: await newCustomer(),
     newCustomer,
     logLines: lines,
+    gatewayUrl: gateway.url,
     async close() {
       await Promise.all(runners.map((r) => r.stop()));
+      await gateway.close();
       await store.close();
       await pool.end();
       await db.drop();

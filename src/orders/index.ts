@@ -1,0 +1,2 @@
+export { orderMigrationSets } from './orders.schema';
+export { orderRoutes, type OrdersApiDeps } from './orders.routes';
