@@ -1,0 +1,108 @@
+import * as E from 'fp-ts/Either';
+import {
+  handleCommand,
+  type CommandMetadata,
+  type CommandResult,
+} from '../commands/command-handler';
+import { fold, type DomainEvent } from '../domain/decider';
+import {
+  inventoryDecider,
+  type InventoryCommand,
+  type InventoryError,
+} from '../domain/inventory/inventory.decider';
+import { inventoryStream, type InventoryEvent } from '../domain/inventory/inventory.events';
+import {
+  orderDecider,
+  type OrderCommand,
+  type OrderError,
+  type OrderState,
+} from '../domain/orders/order.decider';
+import { OrderEvent, orderStream } from '../domain/orders/order.events';
+import {
+  paymentDecider,
+  type PaymentCommand,
+  type PaymentError,
+} from '../domain/payments/payment.decider';
+import { paymentStream, type PaymentEvent } from '../domain/payments/payment.events';
+import type { EventStore, RecordedEvent } from '../eventstore';
+
+/**
+ * The process managers' way of running commands: every command has a deterministic id, so
+ * a redelivered event (at-least-once) re-runs its steps without writing anything twice.
+ */
+type Result<Err, Ev extends DomainEvent> = Promise<E.Either<Err, CommandResult<Ev>>>;
+
+/** What an event set off: the same correlation, the event as cause. */
+export function causeOf(event: RecordedEvent): CommandMetadata {
+  const correlationId = event.metadata.correlationId;
+  return {
+    ...(typeof correlationId === 'string' && { correlationId }),
+    causationId: event.id,
+  };
+}
+
+export const nowIso = (): string => new Date().toISOString();
+
+export function orderCommand(
+  store: EventStore,
+  command: OrderCommand,
+  commandId: string,
+  metadata: CommandMetadata,
+): Result<OrderError, OrderEvent> {
+  return handleCommand(store, orderDecider, {
+    streamName: orderStream(command.orderId),
+    command,
+    commandId,
+    metadata,
+  });
+}
+
+export function inventoryCommand(
+  store: EventStore,
+  command: InventoryCommand,
+  commandId: string,
+  metadata: CommandMetadata,
+): Result<InventoryError, InventoryEvent> {
+  return handleCommand(store, inventoryDecider, {
+    streamName: inventoryStream(command.productId),
+    command,
+    commandId,
+    metadata,
+  });
+}
+
+export function paymentCommand(
+  store: EventStore,
+  command: PaymentCommand,
+  commandId: string,
+  metadata: CommandMetadata,
+): Result<PaymentError, PaymentEvent> {
+  return handleCommand(store, paymentDecider, {
+    streamName: paymentStream(command.orderId),
+    command,
+    commandId,
+    metadata,
+  });
+}
+
+/** Decodes a stored order event with its codec; a malformed one is a fault, not a value. */
+export function decodeOrderEvent(event: RecordedEvent): OrderEvent {
+  const decoded = OrderEvent.decode({ type: event.type, data: event.data });
+  if (E.isLeft(decoded)) throw new Error(`Malformed ${event.type} event ${event.id}`);
+  return decoded.right;
+}
+
+/** The order's current state, folded from its stream. */
+export async function loadOrder(store: EventStore, orderId: string): Promise<OrderState> {
+  const events = await store.readStream(orderStream(orderId));
+  return fold(orderDecider, events.map(decodeOrderEvent));
+}
+
+/** The value of a command expected to succeed; a refusal here is a bug or bad data: throw. */
+export function expectRight<Err extends { code: string }, A>(
+  what: string,
+  result: E.Either<Err, A>,
+): A {
+  if (E.isLeft(result)) throw new Error(`${what} refused: ${JSON.stringify(result.left)}`);
+  return result.right;
+}

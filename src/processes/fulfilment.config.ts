@@ -1,0 +1,50 @@
+import * as E from 'fp-ts/Either';
+
+/** The fulfilment process's schedules (DESIGN.md section 8). */
+export interface FulfilmentConfig {
+  /** Reservation attempts in all, the first included (STOCK_RETRY_ATTEMPTS, default 5). */
+  stockRetryAttempts: number;
+  /** Delay before the first retry, doubling per retry (STOCK_RETRY_BASE_MS, default 2000). */
+  stockRetryBaseMs: number;
+  /** How long stock stays reserved without payment (RESERVATION_TTL_MS, default 15 min). */
+  reservationTtlMs: number;
+  /** How often the retry poller looks for due work (default 1000 ms). */
+  retryPollMs: number;
+}
+
+export const defaultFulfilmentConfig: FulfilmentConfig = {
+  stockRetryAttempts: 5,
+  stockRetryBaseMs: 2_000,
+  reservationTtlMs: 15 * 60_000,
+  retryPollMs: 1_000,
+};
+
+const variables = {
+  STOCK_RETRY_ATTEMPTS: ['stockRetryAttempts', 1],
+  STOCK_RETRY_BASE_MS: ['stockRetryBaseMs', 0],
+  RESERVATION_TTL_MS: ['reservationTtlMs', 1],
+} as const;
+
+/** The settings from the environment; empty counts as unset; `Left` names each bad variable. */
+export function fulfilmentConfigFromEnv(
+  env: Record<string, string | undefined>,
+): E.Either<string[], FulfilmentConfig> {
+  const config = { ...defaultFulfilmentConfig };
+  const errors: string[] = [];
+  for (const [name, [key, min]] of Object.entries(variables)) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (Number.isSafeInteger(n) && n >= min) config[key] = n;
+    else
+      errors.push(
+        `${name}: expected a whole number of at least ${min}, got ${JSON.stringify(raw)}`,
+      );
+  }
+  return errors.length > 0 ? E.left(errors) : E.right(config);
+}
+
+/** When the retry after failed attempt `attempt` (1-based) runs: base · 2^(attempt-1). */
+export function stockRetryDelay(config: FulfilmentConfig, attempt: number): number {
+  return config.stockRetryBaseMs * 2 ** (attempt - 1);
+}

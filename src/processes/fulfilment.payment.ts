@@ -1,0 +1,205 @@
+import * as E from 'fp-ts/Either';
+import type { Pool } from 'pg';
+import type { CommandMetadata } from '../commands/command-handler';
+import type { ConsumerLogger } from '../consumers';
+import type { OrderState } from '../domain/orders/order.decider';
+import type { PaymentFailureReason } from '../domain/payments/payment.events';
+import type { EventStore } from '../eventstore';
+import {
+  expectRight,
+  loadOrder,
+  nowIso,
+  orderCommand,
+  paymentCommand,
+} from './fulfilment.commands';
+import { releaseLines } from './fulfilment.stock';
+import type { PaymentClient } from './payment-client';
+
+export interface PaymentDeps {
+  store: EventStore;
+  pool: Pool;
+  logger: ConsumerLogger;
+  paymentClient: PaymentClient;
+}
+
+/** The gateway token the orders API stored for an order, if any. */
+export async function paymentToken(pool: Pool, orderId: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ token: string | null }>(
+    'SELECT token FROM order_payment_tokens WHERE order_id = $1',
+    [orderId],
+  );
+  return rows[0]?.token ?? undefined;
+}
+
+/**
+ * Takes payment for an order whose stock is reserved: one charge, the order id as the
+ * gateway's idempotency key (the client retries errors and timeouts itself, with backoff),
+ * so running this again after a crash finds the first charge instead of making a second.
+ * Captured → PaymentCaptured, OrderPaymentCaptured, OrderProcessed. Declined, or the gateway
+ * still failing after the client's retries → PaymentFailed, OrderFailed, stock released.
+ */
+export async function takePayment(
+  deps: PaymentDeps,
+  orderId: string,
+  cause: CommandMetadata,
+): Promise<void> {
+  const order = await loadOrder(deps.store, orderId);
+  if (order.status === 'paid') return markProcessed(deps, orderId, cause); // crashed after capture
+  if (order.status !== 'stock_reserved') return;
+  const token = await paymentToken(deps.pool, orderId);
+  if (token === undefined) {
+    return failOrderPayment(deps, order, 'no payment token for the order', cause);
+  }
+  const { totalPrice: amount, currency } = order;
+  expectRight(
+    'RequestPayment',
+    await paymentCommand(
+      deps.store,
+      { type: 'RequestPayment', orderId, amount, currency, attempt: 1, now: nowIso() },
+      `${orderId}:payment-request:1`,
+      cause,
+    ),
+  );
+  const charged = await deps.paymentClient.charge({ orderId, amount, currency, token });
+  switch (charged.kind) {
+    case 'captured':
+      return recordCapture(deps, order, charged.chargeId, cause);
+    case 'declined': {
+      const reason: PaymentFailureReason =
+        charged.reason === 'insufficient_funds' ? 'insufficient_funds' : 'declined';
+      await failPaymentStream(deps, orderId, reason, cause);
+      return failOrderPayment(deps, order, `payment declined (${charged.reason})`, cause);
+    }
+    case 'unavailable':
+      // Shutting down is not the gateway's fault: leave the event to be handled again.
+      if (charged.reason === 'stopped') throw new Error('payment interrupted: stopping');
+      await failPaymentStream(deps, orderId, 'gateway_unavailable', cause);
+      return failOrderPayment(
+        deps,
+        order,
+        `payment gateway unavailable after ${charged.attempts} attempts (${charged.reason})`,
+        cause,
+      );
+  }
+}
+
+async function recordCapture(
+  deps: PaymentDeps,
+  order: OrderState,
+  chargeId: string,
+  cause: CommandMetadata,
+): Promise<void> {
+  const { orderId, totalPrice: amount } = order;
+  expectRight(
+    'CapturePayment',
+    await paymentCommand(
+      deps.store,
+      { type: 'CapturePayment', orderId, transactionId: chargeId, amount, now: nowIso() },
+      `${orderId}:payment-capture`,
+      cause,
+    ),
+  );
+  // On an order stopped meanwhile this records the late capture; the reactor then refunds.
+  expectRight(
+    'MarkPaymentCaptured',
+    await orderCommand(
+      deps.store,
+      { type: 'MarkPaymentCaptured', orderId, paymentId: chargeId, amount, now: nowIso() },
+      `${orderId}:order-paid`,
+      cause,
+    ),
+  );
+  await markProcessed(deps, orderId, cause);
+}
+
+async function markProcessed(
+  deps: PaymentDeps,
+  orderId: string,
+  cause: CommandMetadata,
+): Promise<void> {
+  const result = await orderCommand(
+    deps.store,
+    { type: 'MarkProcessed', orderId, now: nowIso() },
+    `${orderId}:processed`,
+    cause,
+  );
+  if (E.isLeft(result)) {
+    deps.logger.info({ orderId, refusal: result.left }, 'fulfilment: paid order stopped meanwhile');
+  }
+}
+
+async function failPaymentStream(
+  deps: PaymentDeps,
+  orderId: string,
+  reason: PaymentFailureReason,
+  cause: CommandMetadata,
+): Promise<void> {
+  expectRight(
+    'FailPayment',
+    await paymentCommand(
+      deps.store,
+      { type: 'FailPayment', orderId, reason, now: nowIso() },
+      `${orderId}:payment-failed`,
+      cause,
+    ),
+  );
+}
+
+/** The order fails for its payment (a no-op on an order already stopped); stock released. */
+async function failOrderPayment(
+  deps: PaymentDeps,
+  order: OrderState,
+  reason: string,
+  cause: CommandMetadata,
+): Promise<void> {
+  const { orderId } = order;
+  const result = await orderCommand(
+    deps.store,
+    { type: 'MarkPaymentFailed', orderId, reason, retryable: false, now: nowIso() },
+    `${orderId}:order-payment-failed`,
+    cause,
+  );
+  if (E.isLeft(result)) {
+    deps.logger.info({ orderId, refusal: result.left }, 'fulfilment: order moved on meanwhile');
+  }
+  const lines = order.items.map(({ productId, quantity }) => ({ productId, quantity }));
+  await releaseLines(deps.store, orderId, lines, `${orderId}:release-payment`, cause);
+}
+
+/**
+ * Refunds an order's captured payment once: the gateway's refund is keyed by the order,
+ * PaymentRefunded and OrderRefunded by the refund id. Nothing to do without a capture or
+ * after the refund. A gateway that refuses or stays unavailable throws: the reactor retries.
+ */
+export async function refundOrder(
+  deps: PaymentDeps,
+  orderId: string,
+  cause: CommandMetadata,
+): Promise<void> {
+  const order = await loadOrder(deps.store, orderId);
+  if (order.capture === null || order.refund !== null) return;
+  const { paymentId: chargeId, amount } = order.capture;
+  const refunded = await deps.paymentClient.refund({ orderId, chargeId, amount });
+  if (refunded.kind !== 'refunded') {
+    throw new Error(`refund of order ${orderId} failed: ${refunded.kind} (${refunded.reason})`);
+  }
+  const { refundId } = refunded;
+  const payment = await paymentCommand(
+    deps.store,
+    { type: 'RefundPayment', orderId, refundId, amount, now: nowIso() },
+    `${orderId}:payment-refund`,
+    cause,
+  );
+  if (E.isLeft(payment) && payment.left.code !== 'PAYMENT_ALREADY_REFUNDED') {
+    throw new Error(`RefundPayment refused: ${JSON.stringify(payment.left)}`);
+  }
+  expectRight(
+    'MarkRefunded',
+    await orderCommand(
+      deps.store,
+      { type: 'MarkRefunded', orderId, refundId, amount, now: nowIso() },
+      `${orderId}:order-refunded`,
+      cause,
+    ),
+  );
+}

@@ -1,0 +1,153 @@
+import type { Pool, PoolClient } from 'pg';
+import { sleep } from '../consumers/backoff';
+import type { ConsumerLogger } from '../consumers';
+
+export type ScheduledKind = 'stock_retry' | 'reservation_expiry';
+
+export interface ScheduledRetry {
+  id: string;
+  kind: ScheduledKind;
+  orderId: string;
+  attempt: number;
+  dueAt: Date;
+}
+
+type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/** Schedules work for later; the same (kind, order, attempt) again is a no-op. */
+export async function scheduleRetry(
+  db: Queryable,
+  retry: { kind: ScheduledKind; orderId: string; attempt: number; dueAt: Date },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO scheduled_retries (kind, order_id, attempt, due_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (kind, order_id, attempt) DO NOTHING`,
+    [retry.kind, retry.orderId, retry.attempt, retry.dueAt],
+  );
+}
+
+/** Marks an order's pending work done: it reached a state where none of it applies. */
+export async function closeRetries(db: Queryable, orderId: string): Promise<void> {
+  await db.query(
+    'UPDATE scheduled_retries SET done_at = now() WHERE order_id = $1 AND done_at IS NULL',
+    [orderId],
+  );
+}
+
+export interface RetryPoller {
+  start(): void;
+  /** Lets the run in progress finish, then stops. */
+  stop(): Promise<void>;
+  /** Runs every retry due now, one by one; returns how many ran. For tests and the loop. */
+  runDue(): Promise<number>;
+}
+
+export interface RetryPollerOptions {
+  pool: Pool;
+  logger: ConsumerLogger;
+  /** Sleep between looks when nothing is due. */
+  pollMs: number;
+  /** Does the work; throwing leaves it scheduled again after a growing delay. */
+  run(retry: ScheduledRetry): Promise<void>;
+}
+
+const maxFailureDelayMs = 60_000;
+
+/**
+ * Runs scheduled work when it falls due. Each row is claimed with `FOR UPDATE SKIP LOCKED`
+ * in its own transaction, held while its work runs and marked done in the same
+ * transaction: any number of pollers may run (every role instance), none runs a row another
+ * holds, and a crash mid-run rolls the claim back so the row runs again (work must be
+ * idempotent). The schedule lives in PostgreSQL, so it survives restarts.
+ */
+export function createRetryPoller(options: RetryPollerOptions): RetryPoller {
+  const { pool, logger } = options;
+  let stopping: AbortController | undefined;
+  let loop: Promise<void> | undefined;
+
+  async function runOne(): Promise<boolean> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{
+        id: string;
+        kind: ScheduledKind;
+        order_id: string;
+        attempt: number;
+        due_at: Date;
+        failures: number;
+      }>(
+        `SELECT id, kind, order_id, attempt, due_at, failures FROM scheduled_retries
+         WHERE done_at IS NULL AND due_at <= $1
+         ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [new Date()],
+      );
+      const row = rows[0];
+      if (!row) {
+        await client.query('COMMIT');
+        return false;
+      }
+      const retry: ScheduledRetry = {
+        id: row.id,
+        kind: row.kind,
+        orderId: row.order_id,
+        attempt: row.attempt,
+        dueAt: row.due_at,
+      };
+      try {
+        await options.run(retry);
+        await client.query('UPDATE scheduled_retries SET done_at = now() WHERE id = $1', [row.id]);
+      } catch (error) {
+        const delay = Math.min(maxFailureDelayMs, 1_000 * 2 ** row.failures);
+        logger.error({ err: error, ...retry, retryInMs: delay }, 'scheduled retry failed');
+        await client.query(
+          `UPDATE scheduled_retries SET failures = failures + 1, last_error = $2, due_at = $3
+           WHERE id = $1`,
+          [
+            row.id,
+            error instanceof Error ? error.message : String(error),
+            new Date(Date.now() + delay),
+          ],
+        );
+      }
+      await client.query('COMMIT');
+      return true;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function runDue(): Promise<number> {
+    let ran = 0;
+    while (!stopping?.signal.aborted && (await runOne())) ran += 1;
+    return ran;
+  }
+
+  async function poll(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await runDue();
+      } catch (error) {
+        logger.error({ err: error }, 'retry poller failed: will look again');
+      }
+      await sleep(options.pollMs, signal);
+    }
+  }
+
+  return {
+    start() {
+      if (loop) return;
+      stopping = new AbortController();
+      loop = poll(stopping.signal);
+    },
+    async stop() {
+      stopping?.abort();
+      await loop;
+      loop = undefined;
+    },
+    runDue,
+  };
+}

@@ -1,0 +1,189 @@
+import { TEST_CARDS } from '../../src/payment-gateway';
+import {
+  cancelOrder,
+  createHarness,
+  inventory,
+  orderEventTypes,
+  orderState,
+  paymentEventTypes,
+  placeOrder,
+  receiveStock,
+  waitFor,
+  waitForNoReservation,
+  waitForStatus,
+  type Harness,
+} from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterEach(async () => {
+  await h.stopRunners();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const charges = (orderId: string) =>
+  h.gateway.ledger.entries().filter((e) => e.kind === 'charge' && e.idempotency_key === orderId);
+
+describe('fulfilment: payment', () => {
+  it('reserves, charges once, processes and commits the stock', async () => {
+    h.start();
+    const a = await receiveStock(h, 10);
+    const b = await receiveStock(h, 5);
+    const orderId = await placeOrder(
+      h,
+      [
+        { productId: a, quantity: 3, unitPrice: 1_250 },
+        { productId: b, quantity: 1, unitPrice: 500 },
+      ],
+      TEST_CARDS.succeeds,
+    );
+
+    const order = await waitForStatus(h, orderId, 'processed');
+    expect(order.capture?.amount).toBe(4_250);
+    await waitFor(async () => (await inventory(h, a)).onHand === 7, 'stock of a committed');
+    await waitFor(async () => (await inventory(h, b)).onHand === 4, 'stock of b committed');
+    expect((await inventory(h, a)).reserved).toBe(0);
+    expect((await inventory(h, b)).reserved).toBe(0);
+    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+    expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
+    expect(await orderEventTypes(h, orderId)).toEqual([
+      'OrderPlaced',
+      'OrderStockReserved',
+      'OrderPaymentCaptured',
+      'OrderProcessed',
+    ]);
+  });
+
+  it('fails a declined card, naming the payment, and releases the stock', async () => {
+    h.start();
+    const a = await receiveStock(h, 10);
+    const orderId = await placeOrder(h, [{ productId: a, quantity: 4 }], TEST_CARDS.declined);
+
+    const order = await waitForStatus(h, orderId, 'failed');
+    expect(order.failureReason).toMatch(/payment.*declined/);
+    const stock = await waitForNoReservation(h, a);
+    expect(stock.onHand).toBe(10);
+    expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentFailed']);
+    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(0);
+  });
+
+  it('fails an order whose gateway keeps erroring, naming the gateway', async () => {
+    h.start();
+    const a = await receiveStock(h, 10);
+    const orderId = await placeOrder(h, [{ productId: a, quantity: 2 }], TEST_CARDS.gatewayError);
+
+    const order = await waitForStatus(h, orderId, 'failed');
+    expect(order.failureReason).toMatch(/payment gateway unavailable/);
+    expect((await waitForNoReservation(h, a)).onHand).toBe(10);
+  });
+});
+
+describe('fulfilment: stock', () => {
+  it('retries an insufficient reservation and succeeds after a restock', async () => {
+    h.start({ stockRetryAttempts: 5, stockRetryBaseMs: 300 });
+    const plenty = await receiveStock(h, 50);
+    const short = await receiveStock(h, 2);
+    const orderId = await placeOrder(
+      h,
+      [
+        { productId: plenty, quantity: 5 },
+        { productId: short, quantity: 5 },
+      ],
+      TEST_CARDS.succeeds,
+    );
+    await waitFor(
+      async () => (await orderState(h, orderId)).stockAttempts >= 1,
+      'first attempt failed',
+    );
+    // The lines of the failed attempt were released before the failure was recorded.
+    expect((await inventory(h, plenty)).reserved).toBe(0);
+    await receiveStock(h, 10, short);
+
+    await waitForStatus(h, orderId, 'processed');
+    await waitFor(async () => (await inventory(h, short)).onHand === 7, 'short committed');
+    await waitFor(async () => (await inventory(h, plenty)).onHand === 45, 'plenty committed');
+    expect((await inventory(h, plenty)).reserved).toBe(0);
+    const { rows } = await h.pool.query(
+      'SELECT kind, attempt, done_at FROM scheduled_retries WHERE order_id = $1 AND done_at IS NULL',
+      [orderId],
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('fails the order naming the product after the last attempt, nothing reserved', async () => {
+    h.start({ stockRetryAttempts: 3, stockRetryBaseMs: 20 });
+    const plenty = await receiveStock(h, 50);
+    const short = await receiveStock(h, 1);
+    const orderId = await placeOrder(
+      h,
+      [
+        { productId: plenty, quantity: 5 },
+        { productId: short, quantity: 2 },
+      ],
+      TEST_CARDS.succeeds,
+    );
+
+    const order = await waitForStatus(h, orderId, 'failed');
+    expect(order.failureReason).toContain(short);
+    expect(order.failureReason).toMatch(/insufficient stock/);
+    const types = await orderEventTypes(h, orderId);
+    expect(types.filter((t) => t === 'OrderStockReservationFailed')).toHaveLength(3);
+    expect((await waitForNoReservation(h, plenty)).onHand).toBe(50);
+    expect((await waitForNoReservation(h, short)).onHand).toBe(1);
+    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(0);
+  });
+});
+
+describe('fulfilment: cancellation and restarts', () => {
+  it('returns the stock and refunds a processed order that is cancelled', async () => {
+    h.start();
+    const a = await receiveStock(h, 10);
+    const orderId = await placeOrder(h, [{ productId: a, quantity: 3 }], TEST_CARDS.succeeds);
+    await waitForStatus(h, orderId, 'processed');
+    await waitFor(async () => (await inventory(h, a)).onHand === 7, 'committed');
+
+    await cancelOrder(h, orderId);
+    await waitFor(async () => (await orderState(h, orderId)).refund !== null, 'refunded');
+    await waitFor(async () => (await inventory(h, a)).onHand === 10, 'stock returned');
+    // Returned once, whatever the two reactors did.
+    expect(await inventory(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
+    const refunds = h.gateway.ledger.entries().filter((e) => e.kind === 'refund');
+    const [capture] = h.gateway.ledger.capturesFor(orderId);
+    expect(refunds.filter((r) => r.kind === 'refund' && r.charge_id === capture?.id)).toHaveLength(
+      1,
+    );
+    expect(await paymentEventTypes(h, orderId)).toEqual([
+      'PaymentRequested',
+      'PaymentCaptured',
+      'PaymentRefunded',
+    ]);
+    expect((await orderState(h, orderId)).status).toBe('cancelled');
+  });
+
+  it('resumes after a restart mid-way: every order processed, none charged twice', async () => {
+    const a = await receiveStock(h, 100);
+    const orders: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      orders.push(await placeOrder(h, [{ productId: a, quantity: 2 }], TEST_CARDS.succeeds));
+    }
+    h.start();
+    await waitFor(
+      async () => (await orderState(h, orders[0]!)).status === 'processed',
+      'first order processed',
+    );
+    await h.stopRunners();
+    const statuses = await Promise.all(orders.map(async (o) => (await orderState(h, o)).status));
+    expect(statuses.filter((s) => s === 'processed').length).toBeLessThan(orders.length);
+
+    h.start();
+    for (const orderId of orders) await waitForStatus(h, orderId, 'processed');
+    await waitFor(async () => (await inventory(h, a)).onHand === 100 - 24, 'all committed');
+    expect((await inventory(h, a)).reserved).toBe(0);
+    for (const orderId of orders) expect(charges(orderId)).toHaveLength(1);
+  });
+});
