@@ -16,6 +16,8 @@ import type { Logger } from './infra/logger';
 import { migrationsDone } from './infra/migrations';
 import { allMigrationSets } from './infra/schema';
 import { inventoryRoutes } from './inventory/inventory.routes';
+import { orderRoutes } from './orders/orders.routes';
+import { createPaymentClient } from './processes/payment-client';
 import { readYourWrites } from './projections';
 
 /** What the HTTP API is built from; main.ts makes these once per process. */
@@ -26,6 +28,8 @@ export interface ApiServices {
   jwtSecret: string;
   lowStockThreshold: number;
   corsOrigins?: string[];
+  /** The payment gateway (PAYMENT_GATEWAY_URL), for tokenizing cards; unset: card orders 503. */
+  paymentGatewayUrl?: string;
 }
 
 /** Every feature's routes, in the order they appear in `/openapi.json`. */
@@ -42,6 +46,21 @@ export function apiModules(services: ApiServices, tokens: TokenService): RouteMo
     productRoutes(catalog),
     categoryRoutes(catalog),
     inventoryRoutes(catalog),
+    orderRoutes({
+      pool,
+      store,
+      awaitProjections: catalog.awaitProjections,
+      // Tokenizing holds up the customer's POST: a short timeout and one retry, not the saga's.
+      ...(services.paymentGatewayUrl && {
+        paymentClient: createPaymentClient({
+          baseUrl: services.paymentGatewayUrl,
+          timeoutMs: 2_000,
+          attempts: 2,
+          baseDelayMs: 100,
+          logger,
+        }),
+      }),
+    }),
   ];
 }
 

@@ -7,15 +7,23 @@
 import * as E from 'fp-ts/Either';
 import { closeServer, listen } from './api/app';
 import { buildApi } from './composition';
-import { createPostgresEventStore, type EventStore } from './eventstore';
+import { createPostgresEventStore } from './eventstore';
 import { adminCredentials, ensureAdmin } from './identity/admin';
 import { loadOrCreateJwtSecret } from './identity/jwt-secret';
 import { loadConfig, type Config } from './infra/config';
 import { migrateDatabase, openDatabase, type Database } from './infra/database';
 import { createLogger, type Logger } from './infra/logger';
-import { startProjections } from './projections';
+import {
+  gatewayUrl,
+  startFulfilmentRole,
+  startGatewayRole,
+  startInventoryRole,
+  startProjectorRole,
+  type Part,
+  type ProcessContext,
+} from './roles';
 
-const ROLES = ['all', 'api', 'projector'] as const;
+const ROLES = ['all', 'api', 'projector', 'fulfilment', 'inventory', 'payment-gateway'] as const;
 type Role = (typeof ROLES)[number];
 
 const isRole = (value: string | undefined): value is Role => ROLES.some((r) => r === value);
@@ -24,32 +32,31 @@ const USAGE = `usage: orderflow <role>
 roles:
   all        every role in one process (what npm start runs)
   api        the HTTP API
-  projector  the read-model projections (one active instance per projection)`;
+  projector  the read-model projections (one active instance per projection)
+  fulfilment the order saga and its scheduled retries (needs PAYMENT_GATEWAY_URL)
+  inventory  stock commits and releases that follow orders
+  payment-gateway  the mock payment gateway (PAYMENT_GATEWAY_PORT, default 3100)`;
 
-/** Something started that must be stopped on the way out. */
-interface Part {
-  name: string;
-  stop(): Promise<void>;
-}
-
-interface RoleContext {
+interface RoleContext extends ProcessContext {
   config: Config;
-  logger: Logger;
   db: Database;
-  store: EventStore;
-  parts: Part[];
-  /** Lines for the banner (where to log in, for example). */
-  notes: string[];
 }
 
-const roles: Record<Role, (ctx: RoleContext) => Promise<void>> = {
+type DatabaseRole = Exclude<Role, 'payment-gateway'>;
+
+const roles: Record<DatabaseRole, (ctx: RoleContext) => Promise<void>> = {
   all: async (ctx) => {
-    startProjector(ctx);
+    await startGatewayRole(ctx);
+    startProjectorRole(ctx);
+    startInventoryRole(ctx);
+    startFulfilmentRole(ctx);
     await startApi(ctx);
     reportKafka(ctx);
   },
   api: startApi,
-  projector: (ctx) => Promise.resolve(startProjector(ctx)),
+  projector: (ctx) => Promise.resolve(startProjectorRole(ctx)),
+  fulfilment: (ctx) => Promise.resolve(startFulfilmentRole(ctx)),
+  inventory: (ctx) => Promise.resolve(startInventoryRole(ctx)),
 };
 
 async function startApi(ctx: RoleContext): Promise<void> {
@@ -78,6 +85,7 @@ async function startApi(ctx: RoleContext): Promise<void> {
     jwtSecret: secret.value,
     lowStockThreshold: config.lowStockThreshold,
     ...(config.corsOrigins && { corsOrigins: config.corsOrigins }),
+    ...(gatewayUrl(ctx) && { paymentGatewayUrl: gatewayUrl(ctx) }),
   });
   const server = await listen(app, config.host, config.port).catch((error: unknown) => {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
@@ -86,15 +94,6 @@ async function startApi(ctx: RoleContext): Promise<void> {
   });
   parts.push({ name: 'http server', stop: () => closeServer(server) });
   logger.info({ host: config.host, port: config.port }, 'api: HTTP server listening');
-}
-
-function startProjector({ logger, db, store, parts }: RoleContext): void {
-  const runners = startProjections(db.pool, store, logger);
-  parts.push({
-    name: 'projections',
-    stop: async () => void (await Promise.all(runners.map((r) => r.stop()))),
-  });
-  logger.info({ projections: runners.map((r) => r.name) }, 'projector: projections started');
 }
 
 function reportKafka({ config, logger }: RoleContext): void {
@@ -109,6 +108,16 @@ function reportKafka({ config, logger }: RoleContext): void {
 }
 
 async function start(role: Role, config: Config, logger: Logger, parts: Part[]): Promise<void> {
+  const notes: string[] = [];
+  if (role === 'payment-gateway') {
+    // The mock gateway stands for an external service: no database, no event store.
+    await startGatewayRole({ env: process.env, host: config.host, logger, parts, notes });
+    logger.info({ role }, 'orderflow started');
+    process.stdout.write(
+      `\norderflow is running (role: ${role})\n${notes.map((n) => `  ${n}\n`).join('')}`,
+    );
+    return;
+  }
   if (config.eventStore === 'eventstoredb') {
     throw new Error(
       'EVENT_STORE=eventstoredb: the EventStoreDB adapter is not built yet; use EVENT_STORE=postgres (the default)',
@@ -122,8 +131,18 @@ async function start(role: Role, config: Config, logger: Logger, parts: Part[]):
   await migrateDatabase(db.pool, logger);
   const store = await createPostgresEventStore({ connectionString: db.connectionString });
   parts.push({ name: 'event store', stop: () => store.close() });
-  const notes: string[] = [];
-  await roles[role]({ config, logger, db, store, parts, notes });
+  const ctx: RoleContext = {
+    config,
+    logger,
+    db,
+    store,
+    pool: db.pool,
+    env: process.env,
+    host: config.host,
+    parts,
+    notes,
+  };
+  await roles[role](ctx);
   logger.info({ role }, 'orderflow started');
   process.stdout.write(banner(role, config, db, notes));
 }

@@ -2,6 +2,8 @@ import { catalogMigrationSets } from '../catalog/schema';
 import { consumerMigrations } from '../consumers/schema';
 import { eventStoreMigrations } from '../eventstore/postgres/schema';
 import { identityMigrations } from '../identity/schema';
+import { orderMigrationSets } from '../orders/orders.schema';
+import { processMigrations } from '../processes/schema';
 import type { MigrationSet } from './migrations';
 
 /**
@@ -13,4 +15,7 @@ export const allMigrationSets: readonly MigrationSet[] = [
   consumerMigrations,
   identityMigrations,
   ...catalogMigrationSets,
+  ...orderMigrationSets,
+  // After the orders: both create order_payment_tokens (this one only if it is missing).
+  processMigrations,
 ];

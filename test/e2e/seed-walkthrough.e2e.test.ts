@@ -50,7 +50,8 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     PORT: String(port),
     EMBEDDED_PG_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
+    PAYMENT_GATEWAY_PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
   };
   for (const key of ['DATABASE_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'JWT_SECRET'])
     delete env[key];
@@ -204,5 +205,54 @@ describe('seed walkthrough against the started program', () => {
     expect((low.body.items as Array<{ product_id: string }>).map((i) => i.product_id)).toEqual([
       ids[1],
     ]);
+
+    // Jane orders two cups with the sandbox card; the saga reserves stock, takes payment
+    // through the mock gateway and confirms; the inventory reaction commits the stock.
+    const order = await call('POST', '/api/v1/orders', {
+      token: jane,
+      json: {
+        items: [{ product_id: ids[0], quantity: 2 }],
+        shipping_address: {
+          line1: '1 Main St',
+          city: 'Springfield',
+          state: 'IL',
+          postal_code: '62701',
+          country: 'US',
+        },
+        payment: {
+          method: 'card',
+          card_number: '4242424242424242',
+          exp_month: 12,
+          exp_year: 2099,
+          cvc: '123',
+        },
+      },
+    });
+    expect(order.status).toBe(201);
+    expect(order.body).toMatchObject({ status: 'pending', total_price: 17, currency: 'USD' });
+    const orderId = String(order.body.id);
+    let status = '';
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      status = String(
+        (await call('GET', `/api/v1/orders/${orderId}`, { token: jane })).body.status,
+      );
+      if (['processed', 'failed', 'cancelled'].includes(status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('processed');
+    let cups: Res = await call('GET', `/api/v1/inventory/${ids[0]}`);
+    for (const deadline = Date.now() + 10_000; cups.body.on_hand !== 38 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 100));
+      cups = await call('GET', `/api/v1/inventory/${ids[0]}`);
+    }
+    expect(cups.body).toMatchObject({ on_hand: 38, reserved_quantity: 0, available_quantity: 38 });
+    const history = await call('GET', `/api/v1/orders/${orderId}/history`, { token: jane });
+    expect((history.body.items as Array<{ status: string }>).map((h) => h.status)).toEqual([
+      'pending',
+      'stock_reserved',
+      'paid',
+      'processed',
+    ]);
+    expect(output).not.toContain('4242424242424242');
   }, 60_000);
 });

@@ -133,7 +133,12 @@ describe('npm start with embedded PostgreSQL (no DATABASE_URL)', () => {
   const start = async (): Promise<Orderflow> => {
     const port = await freePort();
     return launch(
-      { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort) },
+      {
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(pgPort),
+        PAYMENT_GATEWAY_PORT: String(await freePort()),
+      },
       port,
     );
   };
@@ -235,6 +240,7 @@ describe('npm start with DATABASE_URL', () => {
         DATABASE_URL: db.connectionString,
         DATA_DIR: dataDir,
         PORT: String(port),
+        PAYMENT_GATEWAY_PORT: String(await freePort()),
         JWT_SECRET: 'e2e-secret-of-at-least-thirty-two-characters',
       },
       port,
@@ -259,7 +265,12 @@ describe('npm start with DATABASE_URL', () => {
   it('refuses to start the API without JWT_SECRET, saying why', async () => {
     const port = await freePort();
     const proc = launch(
-      { DATABASE_URL: db.connectionString, DATA_DIR: freshDataDir(), PORT: String(port) },
+      {
+        DATABASE_URL: db.connectionString,
+        DATA_DIR: freshDataDir(),
+        PORT: String(port),
+        PAYMENT_GATEWAY_PORT: String(await freePort()),
+      },
       port,
     );
     expect(await exitCode(proc)).toBe(1);
