@@ -44,8 +44,10 @@ export function createPaymentGateway(options: GatewayOptions = {}): PaymentGatew
   );
 
   /** Like a real gateway: the work goes on after a client gives up waiting. */
-  const handle = async (ctx: Koa.Context, work: () => Outcome): Promise<void> => {
-    if (options.latencyMs) await sleep(options.latencyMs, closing.signal);
+  const handle = async (ctx: Koa.Context, key: string, work: () => Outcome): Promise<void> => {
+    // The latency is processing time: a replay of a settled request answers at once, as a
+    // real gateway's idempotent replay does (and as a later status check relies on).
+    if (options.latencyMs && !ledger.settled(key)) await sleep(options.latencyMs, closing.signal);
     if (closing.signal.aborted) throw new HttpProblem(503, { detail: 'The gateway is stopping' });
     const { reply, hold } = work();
     if (hold) {
@@ -70,11 +72,11 @@ export function createPaymentGateway(options: GatewayOptions = {}): PaymentGatew
   });
   router.post('/v1/charges', async (ctx) => {
     const req = decode(ChargeRequest, ctx.request.body, 'body');
-    await handle(ctx, () => processing.charge(req));
+    await handle(ctx, req.idempotency_key, () => processing.charge(req));
   });
   router.post('/v1/refunds', async (ctx) => {
     const req = decode(RefundRequest, ctx.request.body, 'body');
-    await handle(ctx, () => processing.refund(req));
+    await handle(ctx, req.idempotency_key, () => processing.refund(req));
   });
   router.get('/v1/ledger', (ctx) => {
     ctx.body = { entries: ledger.entries() };

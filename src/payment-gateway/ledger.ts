@@ -63,6 +63,11 @@ export class Ledger {
   }
 
   /** Whether `key` was answered before, for the same request (`fingerprint`) or another. */
+  /** Whether a result is stored under `key` (an idempotent replay answers at once). */
+  settled(key: string): boolean {
+    return this.replies.has(key);
+  }
+
   lookup(key: string, fingerprint: string): Replay {
     const stored = this.replies.get(key);
     if (!stored) return { kind: 'new' };

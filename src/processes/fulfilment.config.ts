@@ -10,6 +10,13 @@ export interface FulfilmentConfig {
   reservationTtlMs: number;
   /** How often the retry poller looks for due work (default 1000 ms). */
   retryPollMs: number;
+  /**
+   * After a charge whose outcome is unknown (every attempt timed out or errored), when to ask
+   * the gateway again with the same key; doubles per check (PAYMENT_CHECK_DELAY_MS, 30 s).
+   */
+  paymentCheckDelayMs: number;
+  /** How many times to ask before recording the payment as failed for good (5). */
+  paymentChecks: number;
 }
 
 export const defaultFulfilmentConfig: FulfilmentConfig = {
@@ -17,12 +24,15 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   stockRetryBaseMs: 2_000,
   reservationTtlMs: 15 * 60_000,
   retryPollMs: 1_000,
+  paymentCheckDelayMs: 30_000,
+  paymentChecks: 5,
 };
 
 const variables = {
   STOCK_RETRY_ATTEMPTS: ['stockRetryAttempts', 1],
   STOCK_RETRY_BASE_MS: ['stockRetryBaseMs', 0],
   RESERVATION_TTL_MS: ['reservationTtlMs', 1],
+  PAYMENT_CHECK_DELAY_MS: ['paymentCheckDelayMs', 0],
 } as const;
 
 /** The settings from the environment; empty counts as unset; `Left` names each bad variable. */

@@ -13,13 +13,16 @@ import {
   paymentCommand,
 } from './fulfilment.commands';
 import { releaseLines } from './fulfilment.stock';
+import type { FulfilmentConfig } from './fulfilment.config';
 import type { PaymentClient } from './payment-client';
+import { scheduleRetry } from './scheduled-retries';
 
 export interface PaymentDeps {
   store: EventStore;
   pool: Pool;
   logger: ConsumerLogger;
   paymentClient: PaymentClient;
+  config: Pick<FulfilmentConfig, 'paymentCheckDelayMs' | 'paymentChecks'>;
 }
 
 /** The gateway token the orders API stored for an order, if any. */
@@ -70,17 +73,79 @@ export async function takePayment(
       await failPaymentStream(deps, orderId, reason, cause);
       return failOrderPayment(deps, order, `payment declined (${charged.reason})`, cause);
     }
-    case 'unavailable':
+    case 'unavailable': {
       // Shutting down is not the gateway's fault: leave the event to be handled again.
       if (charged.reason === 'stopped') throw new Error('payment interrupted: stopping');
-      await failPaymentStream(deps, orderId, 'gateway_unavailable', cause);
+      // A timed-out or failed call may still have charged the card. The order fails now (its
+      // stock goes back on sale); the payment stays open and is checked again later with
+      // the same key, so money that did move is found and refunded.
+      const retryAt = new Date(Date.now() + deps.config.paymentCheckDelayMs);
+      expectRight(
+        'FailPaymentAttempt',
+        await paymentCommand(
+          deps.store,
+          {
+            type: 'FailPaymentAttempt',
+            orderId,
+            attempt: 1,
+            reason: charged.reason.includes('timeout') ? 'timeout' : 'gateway_error',
+            retryAt: retryAt.toISOString(),
+            now: nowIso(),
+          },
+          `${orderId}:payment-attempt-failed:1`,
+          cause,
+        ),
+      );
+      await scheduleRetry(deps.pool, {
+        kind: 'payment_check',
+        orderId,
+        attempt: 1,
+        dueAt: retryAt,
+      });
       return failOrderPayment(
         deps,
         order,
         `payment gateway unavailable after ${charged.attempts} attempts (${charged.reason})`,
         cause,
       );
+    }
   }
+}
+
+/**
+ * Asks the gateway again, with the order id as key, how a charge whose outcome was unknown
+ * ended. Captured → recorded (on the failed order as a late capture, which the reactor
+ * refunds); declined → the payment fails for good; still unavailable → asked again later,
+ * up to `paymentChecks` times, then recorded as failed. If the first call never reached the
+ * gateway, this call charges now and the refund follows: the customer is never left charged.
+ */
+export async function checkPayment(
+  deps: PaymentDeps,
+  orderId: string,
+  check: number,
+  cause: CommandMetadata,
+): Promise<void> {
+  const order = await loadOrder(deps.store, orderId);
+  if (order.capture !== null) return;
+  const token = await paymentToken(deps.pool, orderId);
+  if (token === undefined) return;
+  const { totalPrice: amount, currency } = order;
+  const charged = await deps.paymentClient.charge({ orderId, amount, currency, token });
+  if (charged.kind === 'captured') return recordCapture(deps, order, charged.chargeId, cause);
+  if (charged.kind === 'unavailable' && charged.reason === 'stopped') {
+    throw new Error('payment check interrupted: stopping');
+  }
+  if (charged.kind === 'unavailable' && check < deps.config.paymentChecks) {
+    const dueAt = new Date(Date.now() + deps.config.paymentCheckDelayMs * 2 ** check);
+    return scheduleRetry(deps.pool, { kind: 'payment_check', orderId, attempt: check + 1, dueAt });
+  }
+  const reason: PaymentFailureReason =
+    charged.kind === 'unavailable'
+      ? 'gateway_unavailable'
+      : charged.reason === 'insufficient_funds'
+        ? 'insufficient_funds'
+        : 'declined';
+  await failPaymentStream(deps, orderId, reason, cause);
 }
 
 async function recordCapture(

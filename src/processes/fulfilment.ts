@@ -5,7 +5,7 @@ import type { OrderEvent } from '../domain/orders/order.events';
 import type { EventStore, RecordedEvent } from '../eventstore';
 import type { FulfilmentConfig } from './fulfilment.config';
 import { causeOf, decodeOrderEvent, loadOrder, nowIso, orderCommand } from './fulfilment.commands';
-import { refundOrder, takePayment } from './fulfilment.payment';
+import { checkPayment, refundOrder, takePayment } from './fulfilment.payment';
 import { attemptReservation, releaseLines, releaseOrReturn } from './fulfilment.stock';
 import type { PaymentClient } from './payment-client';
 import { closeRetries, scheduleRetry, type ScheduledRetry } from './scheduled-retries';
@@ -100,6 +100,8 @@ export async function runScheduledRetry(
       return attemptReservation(deps, retry.orderId, retry.attempt, cause);
     case 'reservation_expiry':
       return expireReservation(deps, retry.orderId, cause);
+    case 'payment_check':
+      return checkPayment(deps, retry.orderId, retry.attempt, cause);
   }
 }
 

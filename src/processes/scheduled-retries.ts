@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { sleep } from '../consumers/backoff';
 import type { ConsumerLogger } from '../consumers';
 
-export type ScheduledKind = 'stock_retry' | 'reservation_expiry';
+export type ScheduledKind = 'stock_retry' | 'reservation_expiry' | 'payment_check';
 
 export interface ScheduledRetry {
   id: string;
@@ -26,10 +26,14 @@ export async function scheduleRetry(
   );
 }
 
-/** Marks an order's pending work done: it reached a state where none of it applies. */
+/**
+ * Marks an order's pending work done: it reached a state where none of it applies. A payment
+ * check stays: it finds out whether money moved, which matters most for a stopped order.
+ */
 export async function closeRetries(db: Queryable, orderId: string): Promise<void> {
   await db.query(
-    'UPDATE scheduled_retries SET done_at = now() WHERE order_id = $1 AND done_at IS NULL',
+    `UPDATE scheduled_retries SET done_at = now()
+      WHERE order_id = $1 AND done_at IS NULL AND kind <> 'payment_check'`,
     [orderId],
   );
 }

@@ -41,5 +41,14 @@ CREATE INDEX scheduled_retries_due ON scheduled_retries (due_at) WHERE done_at I
 CREATE INDEX scheduled_retries_order ON scheduled_retries (order_id) WHERE done_at IS NULL;
 `,
     },
+    {
+      version: 2,
+      name: 'payment checks for charges whose outcome is unknown',
+      sql: `
+ALTER TABLE scheduled_retries DROP CONSTRAINT scheduled_retries_kind_check;
+ALTER TABLE scheduled_retries ADD CONSTRAINT scheduled_retries_kind_check
+  CHECK (kind IN ('stock_retry', 'reservation_expiry', 'payment_check'));
+`,
+    },
   ],
 };

@@ -85,6 +85,7 @@ export async function createHarness(
             stockRetryAttempts: 3,
             stockRetryBaseMs: 20,
             retryPollMs: 20,
+            paymentCheckDelayMs: 50,
             ...config,
           },
           runner,
