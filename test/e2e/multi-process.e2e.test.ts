@@ -1,0 +1,350 @@
+import { existsSync } from 'node:fs';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../support/free-port';
+import {
+  call,
+  crash,
+  launch,
+  MAIN,
+  sleep,
+  started,
+  stop,
+  type Res,
+  type RoleProcess,
+} from './processes';
+
+/**
+ * Issue 4, section 7: the built program as five separate processes (payment-gateway,
+ * projector, inventory, fulfilment, api) on one PostgreSQL. Orders are placed over HTTP and
+ * followed to the end; the mock gateway's ledger is the witness for charges. Then the
+ * fulfilment process is SIGKILLed in the middle of a stream of orders and replaced.
+ */
+jest.setTimeout(240_000);
+
+const TERMINAL = ['processed', 'failed', 'cancelled'];
+const CARD = {
+  method: 'card',
+  card_number: '4242424242424242',
+  exp_month: 12,
+  exp_year: 2099,
+  cvc: '123',
+};
+const ADDRESS = {
+  line1: '1 Main St',
+  city: 'Springfield',
+  state: 'IL',
+  postal_code: '62701',
+  country: 'US',
+};
+const ADMIN_EMAIL = 'admin@multi-process.test';
+const ADMIN_PASSWORD = 'admin-password-multi-process';
+
+let db: TestDatabase | undefined;
+let env: Record<string, string> = {};
+let base = '';
+let gatewayBase = '';
+const procs: Record<string, RoleProcess> = {};
+const everyProc: RoleProcess[] = [];
+let adminToken = '';
+let customerToken = '';
+
+function start(role: string): RoleProcess {
+  const proc = launch(role, env);
+  procs[role] = proc;
+  everyProc.push(proc);
+  return proc;
+}
+
+interface LedgerEntry {
+  kind: 'charge' | 'refund';
+  idempotency_key: string;
+  status: string;
+  charge_id?: string;
+}
+
+async function ledger(): Promise<LedgerEntry[]> {
+  const res = await fetch(`${gatewayBase}/v1/ledger`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { entries: LedgerEntry[] }).entries;
+}
+
+async function createProducts(prefix: string, quantities: number[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, quantity] of quantities.entries()) {
+    const created = await call(base, 'POST', '/api/v1/products', {
+      token: adminToken,
+      json: {
+        name: `${prefix} product ${i}`,
+        description: `${prefix} test product`,
+        price: 10 + i,
+        category: 'Test',
+        quantity,
+      },
+    });
+    expect(created.status).toBe(201);
+    ids.push(String(created.body.id));
+  }
+  return ids;
+}
+
+interface Placed {
+  id: string;
+  items: Array<{ product_id: string; quantity: number }>;
+}
+
+async function placeOrder(items: Placed['items']): Promise<Placed> {
+  const res = await call(base, 'POST', '/api/v1/orders', {
+    token: customerToken,
+    json: { items, shipping_address: ADDRESS, payment: CARD },
+  });
+  if (res.status !== 201)
+    throw new Error(`order rejected: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: String(res.body.id), items };
+}
+
+async function orderStatus(id: string): Promise<string> {
+  const res = await call(base, 'GET', `/api/v1/orders/${id}`, { token: customerToken });
+  return String(res.body.status);
+}
+
+/** Polls every order until all are terminal or the deadline passes; returns the last statuses. */
+async function settle(ids: string[], timeoutMs: number): Promise<Map<string, string>> {
+  const statuses = new Map<string, string>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = ids.filter((id) => !TERMINAL.includes(statuses.get(id) ?? ''));
+    if (open.length === 0 || Date.now() > deadline) return statuses;
+    for (const id of open) statuses.set(id, await orderStatus(id));
+    await sleep(200);
+  }
+}
+
+/** Polls the inventory until it matches `expected` (projections and reactions lag). */
+async function inventoryReaches(
+  productId: string,
+  expected: { on_hand: number; reserved_quantity: number },
+  timeoutMs = 30_000,
+): Promise<Res['body']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await call(base, 'GET', `/api/v1/inventory/${productId}`);
+    const matches =
+      body.on_hand === expected.on_hand && body.reserved_quantity === expected.reserved_quantity;
+    if (matches || Date.now() > deadline) return body;
+    await sleep(200);
+  }
+}
+
+const unitsOf = (orders: Placed[], productId: string): number =>
+  orders
+    .flatMap((o) => o.items)
+    .filter((i) => i.product_id === productId)
+    .reduce((n, i) => n + i.quantity, 0);
+
+function itemsFor(n: number, products: string[]): Placed['items'] {
+  // One or two lines per order, rotating over the products, 1 to 3 units a line.
+  const first = products[n % products.length] ?? '';
+  const items = [{ product_id: first, quantity: (n % 3) + 1 }];
+  if (n % 2 === 0) {
+    items.push({ product_id: products[(n + 1) % products.length] ?? '', quantity: 1 });
+  }
+  return items;
+}
+
+function dumpOutputs(): string {
+  return everyProc
+    .map((p) => `----- ${p.role} (pid ${p.child.pid}) -----\n${p.output().slice(-4000)}`)
+    .join('\n');
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\``);
+  db = await createTestDatabase();
+  const [apiPort, gatewayPort] = [await freePort(), await freePort()];
+  base = `http://127.0.0.1:${apiPort}`;
+  gatewayBase = `http://127.0.0.1:${gatewayPort}`;
+  env = {
+    DATABASE_URL: db.connectionString,
+    JWT_SECRET: 'multi-process-e2e-secret-0123456789abcdef',
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PORT: String(apiPort),
+    PAYMENT_GATEWAY_PORT: String(gatewayPort),
+    PAYMENT_GATEWAY_URL: gatewayBase,
+    // A little gateway latency keeps charges in flight long enough to be interrupted.
+    PAYMENT_LATENCY_MS: '100',
+    STOCK_RETRY_BASE_MS: '50',
+    PAYMENT_RETRY_BASE_MS: '50',
+  };
+  // The gateway first (api and fulfilment call it), then the rest in parallel.
+  await started(start('payment-gateway'), 60_000);
+  const rest = ['projector', 'inventory', 'fulfilment', 'api'].map(start);
+  await Promise.all(rest.map((p) => started(p, 90_000)));
+
+  const adminLogin = await call(base, 'POST', '/api/v1/auth/login', {
+    json: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+  });
+  expect(adminLogin.status).toBe(200);
+  adminToken = String(adminLogin.body.access_token);
+
+  const registered = await call(base, 'POST', '/api/v1/auth/register', {
+    json: {
+      email: 'buyer@multi-process.test',
+      password: 'buyer-password',
+      first_name: 'Buyer',
+      last_name: 'Many',
+    },
+  });
+  expect(registered.status).toBe(201);
+  const login = await call(base, 'POST', '/api/v1/auth/login', {
+    form: { username: 'buyer@multi-process.test', password: 'buyer-password' },
+  });
+  expect(login.status).toBe(200);
+  customerToken = String(login.body.access_token);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(everyProc.map((p) => stop(p, 10_000)));
+  await db?.drop().catch(() => undefined);
+}, 60_000);
+
+describe('five processes on one PostgreSQL', () => {
+  it('processes 30 concurrent orders placed over HTTP, one capture each', async () => {
+    const initial = [100, 100, 100];
+    const products = await createProducts('concurrent', initial);
+    const placed = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => placeOrder(itemsFor(n, products))),
+    );
+    const ids = placed.map((o) => o.id);
+    expect(new Set(ids).size).toBe(30);
+
+    const statuses = await settle(ids, 120_000);
+    const notProcessed = ids.filter((id) => statuses.get(id) !== 'processed');
+    if (notProcessed.length > 0) {
+      throw new Error(
+        `orders not processed: ${notProcessed.map((id) => `${id}=${statuses.get(id)}`).join(', ')}\n${dumpOutputs()}`,
+      );
+    }
+
+    for (const [i, productId] of products.entries()) {
+      const expected = {
+        on_hand: (initial[i] ?? 0) - unitsOf(placed, productId),
+        reserved_quantity: 0,
+      };
+      expect(await inventoryReaches(productId, expected)).toMatchObject(expected);
+    }
+
+    const entries = await ledger();
+    for (const id of ids) {
+      const captures = entries.filter(
+        (e) => e.kind === 'charge' && e.status === 'captured' && e.idempotency_key === id,
+      );
+      expect({ id, captures: captures.length }).toEqual({ id, captures: 1 });
+    }
+    expect(entries.filter((e) => e.kind === 'refund')).toEqual([]);
+  }, 200_000);
+
+  it('survives SIGKILL of the fulfilment process in the middle of a stream of orders', async () => {
+    const initial = [200, 200, 200];
+    const products = await createProducts('crash', initial);
+    const total = 40;
+    const placed: Placed[] = [];
+    let crashed = false;
+    let statusesAtCrash: string[] = [];
+
+    // The stream: orders in small concurrent waves, while the fulfilment process dies.
+    const stream = (async () => {
+      for (let n = 0; n < total; n += 4) {
+        const wave = Array.from({ length: Math.min(4, total - n) }, (_, k) =>
+          placeOrder(itemsFor(n + k, products)),
+        );
+        placed.push(...(await Promise.all(wave)));
+        await sleep(100);
+      }
+    })();
+
+    // Kill once the first few are processed and later ones are still in flight.
+    const killDeadline = Date.now() + 60_000;
+    while (!crashed && Date.now() < killDeadline) {
+      const snapshot = [...placed];
+      const done = await Promise.all(snapshot.map((o) => orderStatus(o.id)));
+      const inFlight = done.filter((s) => !TERMINAL.includes(s)).length;
+      if (done.filter((s) => s === 'processed').length >= 3 && inFlight > 0) {
+        const old = procs.fulfilment;
+        if (old) await crash(old);
+        crashed = true;
+        statusesAtCrash = await Promise.all(placed.map((o) => orderStatus(o.id)));
+      } else {
+        await sleep(50);
+      }
+    }
+    expect(crashed).toBe(true);
+    const inFlightAtCrash = statusesAtCrash.filter((s) => !TERMINAL.includes(s)).length;
+
+    // Orders keep coming with no fulfilment running; then a new one takes over.
+    await sleep(1_000);
+    const replacement = start('fulfilment');
+    await started(replacement, 90_000);
+    await stream;
+    expect(placed).toHaveLength(total);
+
+    const ids = placed.map((o) => o.id);
+    const statuses = await settle(ids, 150_000);
+    const open = ids.filter((id) => !TERMINAL.includes(statuses.get(id) ?? ''));
+    if (open.length > 0) {
+      throw new Error(
+        `orders not terminal (${inFlightAtCrash} were in flight at the kill): ${open
+          .map((id) => `${id}=${statuses.get(id)}`)
+          .join(', ')}\n${dumpOutputs()}`,
+      );
+    }
+    const byStatus = (s: string): Placed[] => placed.filter((o) => statuses.get(o.id) === s);
+    const processed = byStatus('processed');
+    // Enough stock and a card that always works: nothing should fail for want of either.
+    expect({
+      processed: processed.length,
+      failed: byStatus('failed').map((o) => o.id),
+      cancelled: byStatus('cancelled').map((o) => o.id),
+    }).toEqual({ processed: total, failed: [], cancelled: [] });
+
+    // No double charge: at most one capture per idempotency key (the order id), exactly one
+    // for a processed order, and any capture of an unprocessed order refunded.
+    const entries = await ledger();
+    for (const order of placed) {
+      const captures = entries.filter(
+        (e) => e.kind === 'charge' && e.status === 'captured' && e.idempotency_key === order.id,
+      );
+      const refunds = entries.filter(
+        (e) => e.kind === 'refund' && e.idempotency_key === `${order.id}:refund`,
+      );
+      const processedOrder = statuses.get(order.id) === 'processed';
+      expect(captures.length).toBeLessThanOrEqual(1);
+      if (processedOrder) {
+        expect({ id: order.id, captures: captures.length, refunds: refunds.length }).toEqual({
+          id: order.id,
+          captures: 1,
+          refunds: 0,
+        });
+      } else {
+        expect({ id: order.id, refunds: refunds.length }).toEqual({
+          id: order.id,
+          refunds: captures.length,
+        });
+      }
+    }
+
+    // No double reservation, stock conserved: at rest nothing is reserved and exactly the
+    // units of processed orders left the shelf.
+    for (const [i, productId] of products.entries()) {
+      const expected = {
+        on_hand: (initial[i] ?? 0) - unitsOf(processed, productId),
+        reserved_quantity: 0,
+      };
+      const inventory = await inventoryReaches(productId, expected);
+      expect(inventory).toMatchObject(expected);
+      expect(inventory.available_quantity).toBe(expected.on_hand);
+    }
+    // The kill really hit orders in flight, or the test proved nothing about the crash.
+    expect(inFlightAtCrash).toBeGreaterThan(0);
+  }, 240_000);
+});
