@@ -24,7 +24,7 @@ import { subscriptionLatency } from './support/subscription-latency';
 import { interleave } from './support/timing';
 import { benchEvent } from './support/workload';
 import { baselineInserts, storeAppends } from './support/write-phases';
-import { positiveNumber, progress, runBench } from './support/cli';
+import { announceDatabase, cleanupStack, positiveNumber, progress, runBench } from './support/cli';
 
 const WRITERS = 8;
 const PAGE = 1000;
@@ -39,21 +39,11 @@ const timing = {
 };
 
 async function main(): Promise<void> {
-  const closers: (() => Promise<void>)[] = [];
-  const closeAll = async (): Promise<void> => {
-    const errors: unknown[] = [];
-    for (const close of closers.splice(0).reverse()) {
-      await close().catch((error: unknown) => errors.push(error));
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
-  };
+  const closers = cleanupStack();
+  const closeAll = () => closers.closeAll();
 
   try {
-    progress(
-      process.env.DATABASE_URL
-        ? 'DATABASE_URL set: creating a throw-away database on that server'
-        : 'DATABASE_URL not set: starting embedded PostgreSQL in a temporary directory',
-    );
+    announceDatabase();
     const db = await openBenchDatabase();
     closers.push(() => db.dispose());
 

@@ -34,7 +34,7 @@ import {
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
-import { positiveNumber, progress, runBench } from './support/cli';
+import { announceDatabase, cleanupStack, positiveNumber, progress, runBench } from './support/cli';
 
 const B1_WRITERS = 8;
 const PRODUCTS = 20;
@@ -47,21 +47,11 @@ const drainMs = positiveNumber('BENCH_DRAIN_SECONDS', 300) * 1000;
 const MB = 1024 * 1024;
 
 async function main(): Promise<void> {
-  const closers: (() => Promise<void>)[] = [];
-  const closeAll = async (): Promise<void> => {
-    const errors: unknown[] = [];
-    for (const close of closers.splice(0).reverse()) {
-      await close().catch((error: unknown) => errors.push(error));
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
-  };
+  const closers = cleanupStack();
+  const closeAll = () => closers.closeAll();
 
   try {
-    progress(
-      process.env.DATABASE_URL
-        ? 'DATABASE_URL set: creating a throw-away database on that server'
-        : 'DATABASE_URL not set: starting embedded PostgreSQL in a temporary directory',
-    );
+    announceDatabase();
     const db = await openBenchDatabase();
     closers.push(() => db.dispose());
     const meta = new Client({ connectionString: db.connectionString });

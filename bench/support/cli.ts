@@ -33,3 +33,30 @@ export function runBench(main: () => Promise<void>): void {
     },
   );
 }
+
+/** Cleanups run in reverse order of registration; every one runs, failures are collected. */
+export function cleanupStack(): {
+  push(close: () => Promise<void>): void;
+  closeAll(): Promise<void>;
+} {
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    push: (close) => void closers.push(close),
+    async closeAll() {
+      const errors: unknown[] = [];
+      for (const close of closers.splice(0).reverse()) {
+        await close().catch((error: unknown) => errors.push(error));
+      }
+      if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+    },
+  };
+}
+
+/** Says which database the run uses: a throw-away one on DATABASE_URL, or embedded. */
+export function announceDatabase(): void {
+  progress(
+    process.env.DATABASE_URL
+      ? 'DATABASE_URL set: creating a throw-away database on that server'
+      : 'DATABASE_URL not set: starting embedded PostgreSQL in a temporary directory',
+  );
+}

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../support/free-port';
+import { call as callAt, type Res } from './processes';
 
 /**
  * The seed walkthrough of issue 3 against the built program, started as `npm start` starts
@@ -16,30 +17,11 @@ let output = '';
 let base = '';
 let dataDir = '';
 
-interface Res {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-async function call(
+const call = (
   method: string,
   urlPath: string,
-  options: { token?: string; json?: unknown; form?: Record<string, string> } = {},
-): Promise<Res> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  } else if (options.form) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(options.form).toString();
-  }
-  const res = await fetch(`${base}${urlPath}`, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+  options?: Parameters<typeof callAt>[3],
+): Promise<Res> => callAt(base, method, urlPath, options);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'orderflow-walkthrough-'));
