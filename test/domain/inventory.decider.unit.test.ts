@@ -207,6 +207,71 @@ describe('inventory decider', () => {
       .thenFails('INSUFFICIENT_STOCK', { available: 5, requested: 6 });
   });
 
+  it('leaves the state it evolves from untouched', () => {
+    const before = fold(inventoryDecider, [...stocked, reserved('o-1', 3)]);
+    const after = inventoryDecider.evolve(before, {
+      type: 'StockCommitted',
+      data: { ...base, orderId: 'o-1', quantity: 3 },
+    });
+    const added = inventoryDecider.evolve(before, reserved('o-2', 4));
+    expect(before.reservations.get('o-1')).toEqual({ quantity: 3, status: 'open' });
+    expect(before.reservations.has('o-2')).toBe(false);
+    expect(before).toMatchObject({ onHand: 50, reserved: 3 });
+    expect(after.reservations.get('o-1')).toEqual({ quantity: 3, status: 'committed' });
+    expect(added.reservations.get('o-2')).toEqual({ quantity: 4, status: 'open' });
+    expect(inventoryDecider.initialState.reservations.size).toBe(0);
+  });
+
+  it('folds and decides on a long stream of reservations (a hot product)', () => {
+    // Two events per order line, as the saga writes them: a reservation, then its commit or
+    // release; every third stays open. 12,000 orders make 20,000 events.
+    const orders = 12_000;
+    const quantity = (i: number) => 1 + (i % 5);
+    const history: InventoryEvent[] = [...stocked, received(100_000)];
+    let committed = 0;
+    let open = 0;
+    for (let i = 0; i < orders; i++) {
+      const orderId = `o-${i}`;
+      history.push(reserved(orderId, quantity(i)));
+      if (i % 3 === 0) {
+        history.push({ type: 'StockCommitted', data: { ...base, orderId, quantity: quantity(i) } });
+        committed += quantity(i);
+      } else if (i % 3 === 1) {
+        history.push({
+          type: 'StockReleased',
+          data: { ...base, orderId, quantity: quantity(i), reason: 'cancelled' },
+        });
+      } else {
+        open += quantity(i);
+      }
+    }
+    expect(history.length).toBe(2 + 1 + 20_000);
+
+    const s = fold(inventoryDecider, history);
+    expect(s).toMatchObject({ exists: true, onHand: 100_050 - committed, reserved: open });
+    expect(s.reservations.size).toBe(orders);
+    expect(s.reservations.get('o-0')).toEqual({ quantity: 1, status: 'committed' });
+    expect(s.reservations.get('o-1')).toEqual({ quantity: 2, status: 'released' });
+    expect(s.reservations.get('o-2')).toEqual({ quantity: 3, status: 'open' });
+    expect(s.reservations.get('o-11999')).toEqual({ quantity: 5, status: 'open' });
+    expect(s.reservations.get('o-12000')).toBeUndefined();
+
+    // Decisions on the long stream read the right reservation.
+    inventory
+      .given(history)
+      .when({ type: 'CommitStock', productId, orderId: 'o-11999', now })
+      .then([{ type: 'StockCommitted', data: { ...base, orderId: 'o-11999', quantity: 5 } }]);
+    inventory
+      .given(history)
+      .when({ type: 'ReleaseStock', productId, orderId: 'o-6000', reason: 'late', now })
+      .thenFails('RESERVATION_CLOSED', { orderId: 'o-6000', closedAs: 'committed' });
+    inventory.given(history).when(reserve('o-2', 3)).then([]);
+    inventory
+      .given(history)
+      .when(reserve('o-1', 2))
+      .then([reserved('o-1', 2)]);
+  });
+
   it('keeps its invariants for any sequence of commands (property)', () => {
     const orderId = fc.constantFrom('o-1', 'o-2', 'o-3', 'o-4');
     const command: fc.Arbitrary<InventoryCommand> = fc.oneof(

@@ -66,7 +66,7 @@ describe('cancel at every state before shipping', () => {
     expect(await orderEventTypes(h, orderId)).toEqual(['OrderPlaced', 'OrderCancelled']);
     const stock = await inventory(h, a);
     expect(stock).toMatchObject({ onHand: 10, reserved: 0 });
-    expect(stock.reservations[orderId]).toBeUndefined();
+    expect(stock.reservations.get(orderId)).toBeUndefined();
     expect(chargesOf(h, orderId)).toEqual([]);
     expect(await paymentEventTypes(h, orderId)).toEqual([]);
     expect((await orderState(h, orderId)).status).toBe('cancelled');
@@ -158,6 +158,11 @@ describe('cancel at stock_reserved (slow gateway)', () => {
     const orderId = await placeOrder(h, [{ productId: a, quantity: 3 }], TEST_CARDS.succeeds);
     await waitForStatus(h, orderId, 'stock_reserved');
     expect((await inventory(h, a)).reserved).toBe(3);
+    // The saga records the request before it calls the gateway: the charge is on its way.
+    await waitFor(
+      async () => (await paymentEventTypes(h, orderId)).includes('PaymentRequested'),
+      'payment requested',
+    );
 
     await cancelOrder(h, orderId);
     await expectSecondCancelIsNoOp(h, orderId);

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import { Map as ImmutableMap } from 'immutable';
 import { assertNever, type Decider } from '../decider';
 import type { InventoryEvent } from './inventory.events';
 
@@ -40,7 +41,12 @@ export interface InventoryState {
   reorderThreshold: number;
   /** Armed: the next fall below the threshold raises LowStock. */
   lowStockArmed: boolean;
-  reservations: Readonly<Record<string, Reservation>>;
+  /**
+   * Every order's reservation by order id. A persistent map: `evolve` adds or replaces one
+   * entry in O(log n) and shares the rest with the previous state, so folding a stream of n
+   * events costs O(n log n) (copying a plain record per event made it quadratic).
+   */
+  reservations: ImmutableMap<string, Reservation>;
 }
 
 export const initialInventoryState: InventoryState = {
@@ -51,7 +57,7 @@ export const initialInventoryState: InventoryState = {
   reserved: 0,
   reorderThreshold: 0,
   lowStockArmed: true,
-  reservations: {},
+  reservations: ImmutableMap(),
 };
 
 export const available = (s: InventoryState): number => s.onHand - s.reserved;
@@ -115,7 +121,7 @@ function decideCore(
       ]);
     case 'ReserveStock': {
       if (!isCount(cmd.quantity, 1)) return invalid('quantity');
-      const existing = s.reservations[cmd.orderId];
+      const existing = s.reservations.get(cmd.orderId);
       if (existing && existing.status !== 'released') return E.right([]); // repeat: no-op
       if (available(s) < cmd.quantity) {
         return E.right([
@@ -136,7 +142,7 @@ function decideCore(
     }
     case 'ReleaseStock':
     case 'CommitStock': {
-      const r = s.reservations[cmd.orderId];
+      const r = s.reservations.get(cmd.orderId);
       if (!r) return E.left({ code: 'RESERVATION_NOT_FOUND', orderId: cmd.orderId });
       const target = cmd.type === 'ReleaseStock' ? 'released' : 'committed';
       if (r.status === target) return E.right([]); // repeat: no-op
@@ -187,10 +193,7 @@ export function evolveInventory(s: InventoryState, e: InventoryEvent): Inventory
 function applyEvent(s: InventoryState, e: InventoryEvent): InventoryState {
   const d = e.data;
   const state = s.exists ? s : { ...s, exists: true, productId: d.productId };
-  const reservation = (orderId: string, r: Reservation) => ({
-    ...state.reservations,
-    [orderId]: r,
-  });
+  const reservation = (orderId: string, r: Reservation) => state.reservations.set(orderId, r);
   switch (e.type) {
     case 'StockReceived':
       return { ...state, sku: e.data.sku, onHand: state.onHand + e.data.quantity };
