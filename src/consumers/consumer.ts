@@ -19,8 +19,8 @@ export interface ProjectionConsumer {
 
 /**
  * A process manager or integration step: appends to the event store or calls out. Each
- * event is handled alone and the checkpoint stored after it succeeded, so delivery is at
- * least once: a crash between the two replays the event, and handlers must be idempotent
+ * event is handled alone; the checkpoint is stored behind the events done, so delivery is at
+ * least once: a crash replays the events after it, and handlers must be idempotent
  * (deterministic event ids on append, idempotency keys on calls).
  */
 export interface ReactorConsumer {
@@ -29,6 +29,11 @@ export interface ReactorConsumer {
   filter?: EventFilter;
   /** Most events read at once (default 500); they are still handled one by one. */
   batchSize?: number;
+  /**
+   * Events handled at once, never two of one stream (default 1: one at a time, in global
+   * order). Above 1, events of different streams may be handled in any order.
+   */
+  concurrency?: number;
   handle(event: RecordedEvent): Promise<void>;
 }
 

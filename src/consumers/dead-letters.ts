@@ -67,7 +67,8 @@ async function insertParked(
   await db.query(
     `INSERT INTO consumer_dead_letters (consumer_name, position, event_id, stream_name,
        event_type, error_message, error_stack, attempts, held_behind)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (consumer_name, position) DO NOTHING`,
     [
       consumerName,
       event.position.toString(),

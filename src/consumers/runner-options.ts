@@ -19,6 +19,18 @@ export interface ConsumerRunnerOptions {
   retry?: Partial<RetryPolicy>;
   /** Longest sleep between reads when nothing arrives (default 1000 ms). */
   pollMs?: number;
+  /**
+   * Least time between two checkpoint writes that only record progress: a reactor's low-water
+   * mark, or a filtered consumer moving past events it skipped (default 20 ms). A projection's
+   * batch always commits its checkpoint with its rows.
+   */
+  checkpointIntervalMs?: number;
+  /**
+   * Least time between two reads of the event store (default 10 ms). Every append wakes
+   * every consumer of the process; under load this gathers what arrives meanwhile into one
+   * read and one batch instead of a read per append. A read after a quiet spell is not held.
+   */
+  minReadIntervalMs?: number;
   /** Standby's delay between tries for the lock (default 500 ms). */
   acquireRetryMs?: number;
   /** Lock connection liveness check while leading (default 5000 ms). */
@@ -42,6 +54,8 @@ export function resolveOptions(options: ConsumerRunnerOptions): ResolvedOptions 
     store: options.store,
     pool: options.pool,
     pollMs: options.pollMs ?? 1_000,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 20,
+    minReadIntervalMs: options.minReadIntervalMs ?? 10,
     acquireRetryMs: options.acquireRetryMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 5_000,
     stuckAfterMs: options.stuckAfterMs ?? 30_000,

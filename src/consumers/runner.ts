@@ -1,12 +1,12 @@
 import type { RecordedEvent } from '../eventstore';
 import { sleep, untilAborted } from './backoff';
 import { ensureCheckpoint, readCheckpoint, saveConsumerState } from './checkpoints';
-import type { Consumer, ConsumerState, ConsumerStatus } from './consumer';
+import type { Consumer, ConsumerState, ConsumerStatus, ProjectionConsumer } from './consumer';
 import { countParked } from './dead-letters';
 import { describeError, InterruptedError, LostLeadershipError } from './errors';
 import { Leadership } from './leadership';
 import { applyProjectionBatch } from './projection-step';
-import { applyReactorEvents } from './reactor-step';
+import { runReactor } from './reactor-step';
 import { type ConsumerRunnerOptions, type ResolvedOptions, resolveOptions } from './runner-options';
 import { advanceCheckpoint, type StepContext } from './step';
 
@@ -147,8 +147,7 @@ export class ConsumerRunner {
   /** One leadership term: returns when stopped, throws when deposed or on failure. */
   private async lead(signal: AbortSignal, lost: () => boolean): Promise<void> {
     const { consumer, store, pool } = this.o;
-    const batchSize = consumer.batchSize ?? 500;
-    let checkpoint = await ensureCheckpoint(pool, consumer);
+    const checkpoint = await ensureCheckpoint(pool, consumer);
     this.checkpoint = checkpoint;
     this.lastProgressAt = Date.now();
     this.setState('catching_up');
@@ -175,7 +174,45 @@ export class ConsumerRunner {
         this.setState(batchState);
       },
     };
-    while (!signal.aborted) {
+    if (consumer.kind === 'reactor') {
+      await runReactor(
+        ctx,
+        {
+          store,
+          consumer,
+          pollMs: this.o.pollMs,
+          checkpointIntervalMs: this.o.checkpointIntervalMs,
+          minReadIntervalMs: this.o.minReadIntervalMs,
+          setState: (state) => {
+            batchState = state;
+            this.setState(state);
+          },
+          onIdle: () => (this.lastProgressAt = Date.now()),
+        },
+        checkpoint,
+      );
+    } else {
+      await this.project(ctx, consumer, checkpoint, (state) => (batchState = state));
+    }
+    if (lost()) throw new LostLeadershipError('lock connection lost');
+  }
+
+  /** The projection loop: one transaction per batch, the checkpoint moved inside it. */
+  private async project(
+    ctx: StepContext,
+    consumer: ProjectionConsumer,
+    from: bigint,
+    setBatchState: (state: ConsumerState) => void,
+  ): Promise<void> {
+    const { store, pool, pollMs, checkpointIntervalMs, minReadIntervalMs } = this.o;
+    const batchSize = consumer.batchSize ?? 500;
+    let checkpoint = from;
+    let skipSavedAt = 0;
+    let readAt = 0;
+    while (!ctx.signal.aborted) {
+      const hold = readAt + minReadIntervalMs - Date.now();
+      if (hold > 0) await sleep(hold, ctx.signal);
+      readAt = Date.now();
       const { events, nextPosition } = await store.readPage({
         fromPosition: checkpoint,
         maxCount: batchSize,
@@ -183,26 +220,30 @@ export class ConsumerRunner {
       });
       if (events.length === 0) {
         this.lastProgressAt = Date.now();
-        batchState = 'live';
+        setBatchState('live');
         this.setState('live');
-        // Only a filtered consumer stores the move past events it skipped: an unfiltered one
-        // skipped none, and would otherwise write on every poll of a busy database.
+        let wait = pollMs;
+        // A filtered consumer stores the move past events it skipped, at most every
+        // `checkpointIntervalMs`: on a busy database every read skips something.
         if (consumer.filter && nextPosition > checkpoint) {
-          await advanceCheckpoint(ctx, pool, checkpoint, nextPosition);
-          ctx.onProgress(nextPosition);
-          checkpoint = nextPosition;
+          const due = skipSavedAt + checkpointIntervalMs - Date.now();
+          if (due <= 0) {
+            await advanceCheckpoint(ctx, pool, checkpoint, nextPosition);
+            ctx.onProgress(nextPosition);
+            checkpoint = nextPosition;
+            skipSavedAt = Date.now();
+          } else {
+            wait = Math.min(wait, due);
+          }
         }
-        await untilAborted(store.waitForAppend(nextPosition, this.o.pollMs), signal);
+        await untilAborted(store.waitForAppend(nextPosition, wait), ctx.signal);
         continue;
       }
-      batchState = events.length >= batchSize ? 'catching_up' : 'live';
-      this.setState(batchState);
-      checkpoint =
-        consumer.kind === 'projection'
-          ? await applyProjectionBatch(ctx, consumer, events, checkpoint, nextPosition)
-          : await applyReactorEvents(ctx, consumer, events, checkpoint, nextPosition);
+      const state: ConsumerState = events.length >= batchSize ? 'catching_up' : 'live';
+      setBatchState(state);
+      this.setState(state);
+      checkpoint = await applyProjectionBatch(ctx, consumer, events, checkpoint, nextPosition);
     }
-    if (lost()) throw new LostLeadershipError('lock connection lost');
   }
 
   private onRetrying(event: RecordedEvent, error: unknown, attempt: number): void {

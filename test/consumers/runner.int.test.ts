@@ -188,6 +188,75 @@ describe('consumer runner', () => {
     await waitFor(async () => (await storedCheckpoint(h.pool, 'reactor')) >= last, 'checkpoint');
   });
 
+  it('runs a concurrent reactor: streams in parallel, each stream in order, never two at once', async () => {
+    const streams = ['conc-a', 'conc-b', 'conc-c', 'conc-d', 'conc-e', 'conc-f'];
+    let last = 0n;
+    for (let round = 0; round < 5; round += 1) {
+      for (const stream of streams) {
+        last = (await h.store.appendToStream(stream, [{ type: 'Step', data: { round } }])).position;
+      }
+    }
+    const running = new Set<string>();
+    let most = 0;
+    const rounds = new Map<string, number[]>();
+    run({
+      consumer: {
+        kind: 'reactor',
+        name: 'concurrent',
+        filter: { streamPrefixes: ['conc-'] },
+        concurrency: 4,
+        handle: async (event) => {
+          expect(running.has(event.streamName)).toBe(false);
+          running.add(event.streamName);
+          most = Math.max(most, running.size);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          const seen = rounds.get(event.streamName) ?? [];
+          seen.push((event.data as { round: number }).round);
+          rounds.set(event.streamName, seen);
+          running.delete(event.streamName);
+        },
+      },
+    });
+    await waitFor(async () => (await storedCheckpoint(h.pool, 'concurrent')) >= last, 'checkpoint');
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
+    for (const stream of streams) expect(rounds.get(stream)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps the checkpoint below an unfinished event while other streams go past it', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = (await h.store.appendToStream('mark-slow', [{ type: 'Step', data: {} }])).position;
+    let fastLast = 0n;
+    for (let i = 0; i < 5; i += 1) {
+      fastLast = (await h.store.appendToStream('mark-fast', [{ type: 'Step', data: { i } }]))
+        .position;
+    }
+    const done: bigint[] = [];
+    const runner = run({
+      consumer: {
+        kind: 'reactor',
+        name: 'low-water',
+        filter: { streamPrefixes: ['mark-'] },
+        concurrency: 2,
+        handle: async (event) => {
+          if (event.streamName === 'mark-slow') await gate;
+          done.push(event.position);
+        },
+      },
+    });
+    await waitFor(() => done.includes(fastLast), 'the other stream done');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // past the checkpoint interval
+    expect(await storedCheckpoint(h.pool, 'low-water')).toBeLessThan(slow);
+    expect((await runner.status()).lag).toBe(6);
+    open();
+    await waitFor(
+      async () => (await storedCheckpoint(h.pool, 'low-water')) >= fastLast,
+      'checkpoint past both',
+    );
+    expect(done[done.length - 1]).toBe(slow);
+  });
+
   it('survives a failing read: keeps the lock, backs off, and carries on', async () => {
     let failReads = 2;
     const store: EventStore = Object.create(h.store) as EventStore;
