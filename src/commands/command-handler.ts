@@ -3,12 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as E from 'fp-ts/Either';
 import type { Decider, DomainError, DomainEvent } from '../domain/decider';
 import {
+  DuplicateEventIdError,
   WrongExpectedRevisionError,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
 } from '../eventstore';
+import type { CachedStream, StreamStateCache } from './stream-state-cache';
 
 /** Who asked and why: carried into the metadata of every event the command appends. */
 export interface CommandMetadata {
@@ -56,6 +58,14 @@ export interface HandleCommandOptions<Command, Event extends DomainEvent> {
    * old schema versions here. The default trusts the stored `{ type, data }`.
    */
   decodeEvent?: (recorded: RecordedEvent) => Event;
+  /**
+   * Keep the stream's folded state in memory between commands (hot streams: a product's
+   * inventory), see `StreamStateCache`. Only for deciders whose repeats are harmless to
+   * decide again: a repeat that produces events writes the same ids and is recognised, but a
+   * repeat of a command older than the cached state that is now decided as "nothing to do"
+   * or refused returns that instead of the first result. Ignored with `expectedRevision`.
+   */
+  cache?: StreamStateCache;
 }
 
 /** An event the command recorded, with what the store gave it. */
@@ -107,6 +117,11 @@ export async function handleCommand<
   const backoffBaseMs = options.backoffBaseMs ?? defaultBackoffBaseMs;
   const decode = options.decodeEvent ?? defaultDecode<Event>;
   const correlationId = options.metadata?.correlationId ?? randomUUID();
+  if (options.cache && expectedRevision === undefined) {
+    const { cache } = options;
+    const run = { ...options, cache: undefined, correlationId, decode, maxAttempts };
+    return cache.exclusive(streamName, () => handleCached(store, decider, run, cache));
+  }
 
   for (let attempt = 1; ; attempt++) {
     const recorded = await store.readStream(streamName);
@@ -137,40 +152,157 @@ export async function handleCommand<
       });
     }
 
-    const timestamp = new Date().toISOString();
-    const toAppend = events.map((event, index) => ({
-      ...event,
-      id: commandId === undefined ? randomUUID() : deterministicEventId(commandId, index),
-      metadata: definedOnly<EventMetadata>({
-        correlationId,
-        causationId: options.metadata?.causationId ?? commandId,
-        userId: options.metadata?.userId,
-        commandId,
-        schemaVersion: decider.schemaVersion?.(event) ?? 1,
-        timestamp,
-      }),
-    }));
-
+    const toAppend = eventsToAppend(decider, events, commandId, correlationId, options.metadata);
     try {
       const result = await store.appendToStream(
         streamName,
         toAppend.map(({ id, type, data, metadata }): NewEvent => ({ id, type, data, metadata })),
         { expectedRevision: readRevision },
       );
-      const firstRevision = result.nextRevision - BigInt(toAppend.length) + 1n;
-      return E.right({
-        events: toAppend.map((event, index) => ({
-          ...event,
-          revision: firstRevision + BigInt(index),
-        })),
-        nextRevision: result.nextRevision,
-        position: result.position,
-      });
+      return E.right(recordedResult(toAppend, result));
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts) throw error;
       // Full jitter (base·2^n·random, capped): spreads the losers of a race so they do not
       // all re-read and collide again at the same instant.
       await sleep(Math.min(maxBackoffMs, backoffBaseMs * 2 ** (attempt - 1)) * Math.random());
+    }
+  }
+}
+
+type Prepared<Event extends DomainEvent> = Event & { id: string; metadata: EventMetadata };
+
+/** The decided events with their ids (deterministic with a command id) and metadata. */
+function eventsToAppend<Event extends DomainEvent>(
+  decider: { schemaVersion?: (event: Event) => number },
+  events: readonly Event[],
+  commandId: string | undefined,
+  correlationId: string,
+  metadata: CommandMetadata | undefined,
+): Prepared<Event>[] {
+  const timestamp = new Date().toISOString();
+  return events.map((event, index) => ({
+    ...event,
+    id: commandId === undefined ? randomUUID() : deterministicEventId(commandId, index),
+    metadata: definedOnly<EventMetadata>({
+      correlationId,
+      causationId: metadata?.causationId ?? commandId,
+      userId: metadata?.userId,
+      commandId,
+      schemaVersion: decider.schemaVersion?.(event) ?? 1,
+      timestamp,
+    }),
+  }));
+}
+
+function recordedResult<Event extends DomainEvent>(
+  appended: readonly Prepared<Event>[],
+  result: { nextRevision: bigint; position: bigint },
+): CommandResult<Event> {
+  const firstRevision = result.nextRevision - BigInt(appended.length) + 1n;
+  return {
+    events: appended.map((event, index) => ({ ...event, revision: firstRevision + BigInt(index) })),
+    nextRevision: result.nextRevision,
+    position: result.position,
+  };
+}
+
+function appendable(events: readonly Prepared<DomainEvent>[]): NewEvent[] {
+  return events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
+}
+
+/**
+ * `handleCommand` with the stream's state from `cache` (run inside its per-stream queue):
+ * decide on the cached state and append with the cached revision. A conflict reads only the
+ * tail written elsewhere, then decides again; so does a refusal or a "nothing to do" when a
+ * newer tail exists (nothing appended would reveal a stale state). A conflict with no tail, or a duplicate id,
+ * means a repeat of a command older than the cached state: the uncached path answers it
+ * with the first run's result. An append with an unknown outcome forgets the stream.
+ */
+async function handleCached<Command, Event extends DomainEvent, State, Error extends DomainError>(
+  store: EventStore,
+  decider: Decider<Command, Event, State, Error>,
+  options: HandleCommandOptions<Command, Event> & {
+    correlationId: string;
+    decode: (recorded: RecordedEvent) => Event;
+    maxAttempts: number;
+  },
+  cache: StreamStateCache,
+): Promise<E.Either<Error, CommandResult<Event>>> {
+  const { streamName, command, commandId, decode, correlationId } = options;
+  const fold = (entry: CachedStream, recorded: readonly RecordedEvent[]): CachedStream => {
+    const last = recorded.at(-1);
+    if (!last) return entry;
+    const state = recorded.reduce(
+      (s, event) => decider.evolve(s, decode(event)),
+      entry.state as State,
+    );
+    return { owner: decider, revision: last.revision, position: last.position, state };
+  };
+  for (let attempt = 1; ; attempt++) {
+    let entry = cache.get(streamName, decider);
+    if (!entry) {
+      const recorded = await store.readStream(streamName);
+      const empty = { owner: decider, revision: -1n, position: 0n, state: decider.initialState };
+      entry = fold(empty, recorded);
+      cache.set(streamName, entry);
+      const earlier =
+        commandId === undefined ? undefined : recordedByCommand(recorded, commandId, decode);
+      if (earlier) return E.right(earlier);
+    }
+    const decision = decider.decide(command, entry.state as State);
+    if (E.isLeft(decision) || decision.right.length === 0) {
+      // Nothing to append means nothing to catch a stale state: look for a newer tail first.
+      const tail = await store.readStream(streamName, { fromRevision: entry.revision + 1n });
+      if (tail.length === 0) {
+        return E.isLeft(decision)
+          ? decision
+          : E.right({ events: [], nextRevision: entry.revision, position: entry.position });
+      }
+      cache.set(streamName, fold(entry, tail));
+      const earlier =
+        commandId === undefined ? undefined : recordedByCommand(tail, commandId, decode);
+      if (earlier) return E.right(earlier);
+      continue;
+    }
+    const toAppend = eventsToAppend(
+      decider,
+      decision.right,
+      commandId,
+      correlationId,
+      options.metadata,
+    );
+    try {
+      const result = await store.appendToStream(streamName, appendable(toAppend), {
+        expectedRevision: entry.revision < 0n ? 'no_stream' : entry.revision,
+      });
+      const recorded = recordedResult(toAppend, result);
+      const state = decision.right.reduce((s, e) => decider.evolve(s, e), entry.state as State);
+      cache.set(streamName, {
+        owner: decider,
+        revision: result.nextRevision,
+        position: result.position,
+        state,
+      });
+      return E.right(recorded);
+    } catch (error) {
+      if (error instanceof DuplicateEventIdError) {
+        cache.forget(streamName);
+        return handleCommand(store, decider, { ...options, cache: undefined });
+      }
+      if (!(error instanceof WrongExpectedRevisionError)) {
+        cache.forget(streamName);
+        throw error;
+      }
+      const tail = await store.readStream(streamName, { fromRevision: entry.revision + 1n });
+      if (tail.length === 0) {
+        cache.forget(streamName);
+        return handleCommand(store, decider, { ...options, cache: undefined });
+      }
+      cache.set(streamName, fold(entry, tail));
+      const earlier =
+        commandId === undefined ? undefined : recordedByCommand(tail, commandId, decode);
+      if (earlier) return E.right(earlier);
+      if (attempt >= options.maxAttempts) throw error;
     }
   }
 }

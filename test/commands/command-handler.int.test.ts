@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import { handleCommand } from '../../src/commands/command-handler';
+import { StreamStateCache } from '../../src/commands/stream-state-cache';
 import { assertNever, type Decider } from '../../src/domain/decider';
 import {
   createPostgresEventStore,
@@ -393,5 +394,164 @@ describe('handleCommand', () => {
       handleCommand(failing, account, { streamName: stream, command: deposit(1) }),
     ).rejects.toThrow('connection lost');
     expect(reads).toBe(1);
+  });
+});
+
+describe('handleCommand with a stream state cache', () => {
+  const balanceOf = async (stream: string) =>
+    (await store.readStream(stream)).reduce(
+      (state, event) => account.evolve(state, event as unknown as Event),
+      account.initialState,
+    ).balance;
+
+  it('decides on the cached state without reading the stream again', async () => {
+    const cache = new StreamStateCache();
+    const stream = newStream();
+    let reads = 0;
+    const counting = intercept({
+      readStream: (...args) => {
+        reads++;
+        return store.readStream(...args);
+      },
+    });
+    for (let i = 1; i <= 5; i++) {
+      right(
+        await handleCommand(counting, account, { streamName: stream, command: deposit(i), cache }),
+      );
+    }
+    expect(reads).toBe(1);
+    const result = right(
+      await handleCommand(counting, account, {
+        streamName: stream,
+        command: { type: 'Withdraw', amount: 15 },
+        cache,
+      }),
+    );
+    expect(result.nextRevision).toBe(5n);
+    expect(await balanceOf(stream)).toBe(0);
+    const refused = await handleCommand(counting, account, {
+      streamName: stream,
+      command: { type: 'Withdraw', amount: 1 },
+      cache,
+    });
+    expect(refused).toEqual(E.left({ code: 'INSUFFICIENT_FUNDS', balance: 0 }));
+  });
+
+  it('reads only the tail another writer appended, and decides on the state with it', async () => {
+    const cache = new StreamStateCache();
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(10), cache }));
+    // Another process (no cache) moves the stream on.
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(90) }));
+    const fromRevisions: (bigint | undefined)[] = [];
+    const watching = intercept({
+      readStream: (name, options) => {
+        fromRevisions.push(options?.fromRevision);
+        return store.readStream(name, options);
+      },
+    });
+    const result = right(
+      await handleCommand(watching, account, {
+        streamName: stream,
+        command: { type: 'Withdraw', amount: 100 },
+        cache,
+      }),
+    );
+    expect(fromRevisions).toEqual([1n]);
+    expect(result.nextRevision).toBe(2n);
+    expect(await balanceOf(stream)).toBe(0);
+  });
+
+  it('runs concurrent commands on one stream one after the other: no conflict, no retry', async () => {
+    const cache = new StreamStateCache();
+    const stream = newStream();
+    const { racing, calls } = withConcurrentWriter(0);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        handleCommand(racing, account, { streamName: stream, command: deposit(i + 1), cache }),
+      ),
+    );
+    expect(calls.appends).toBe(20);
+    expect(calls.reads).toBe(1);
+    expect(await balanceOf(stream)).toBe(210);
+  });
+
+  it('answers a repeat of a command older than the cached state with its first result', async () => {
+    const cache = new StreamStateCache();
+    const stream = newStream();
+    const commandId = randomUUID();
+    const first = right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: deposit(10, 1),
+        commandId,
+        cache,
+      }),
+    );
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(5), cache }));
+    const before = await countEvents();
+    const again = right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: deposit(10, 1),
+        commandId,
+        cache,
+      }),
+    );
+    expect(again.events.map((e) => e.id)).toEqual(first.events.map((e) => e.id));
+    expect(again.nextRevision).toBe(first.nextRevision);
+    expect(await countEvents()).toBe(before);
+    // The cache still holds the stream's true state afterwards.
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(1), cache }));
+    expect(await balanceOf(stream)).toBe(15);
+  });
+
+  it('finds the first result of a repeat in the tail written by another process', async () => {
+    const cache = new StreamStateCache();
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(1), cache }));
+    const commandId = randomUUID();
+    const elsewhere = right(
+      await handleCommand(store, account, { streamName: stream, command: deposit(2), commandId }),
+    );
+    const here = right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: deposit(2),
+        commandId,
+        cache,
+      }),
+    );
+    expect(here.events.map((e) => e.id)).toEqual(elsewhere.events.map((e) => e.id));
+    expect(await balanceOf(stream)).toBe(3);
+  });
+
+  it('forgets a stream whose append failed with an unknown outcome', async () => {
+    const cache = new StreamStateCache();
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(1), cache }));
+    const lost = intercept({
+      appendToStream: async (...args) => {
+        await store.appendToStream(...args); // committed, but the answer is lost
+        throw new Error('connection lost');
+      },
+    });
+    await expect(
+      handleCommand(lost, account, { streamName: stream, command: deposit(2), cache }),
+    ).rejects.toThrow('connection lost');
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(4), cache }));
+    expect(await balanceOf(stream)).toBe(7);
+  });
+
+  it('evicts the least recently used stream beyond its bound', () => {
+    const cache = new StreamStateCache(2);
+    const entry = { owner: account, revision: 0n, position: 1n, state: {} };
+    cache.set('a', entry);
+    cache.set('b', entry);
+    cache.get('a', account);
+    cache.set('c', entry);
+    expect(cache.get('b', account)).toBeUndefined();
+    expect(cache.get('a', account)).toBe(entry);
+    expect(cache.get('c', {})).toBeUndefined(); // folded by another decider
   });
 });
