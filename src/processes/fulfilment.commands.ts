@@ -24,6 +24,7 @@ import {
   type PaymentError,
 } from '../domain/payments/payment.decider';
 import { paymentStream, type PaymentEvent } from '../domain/payments/payment.events';
+import { StreamStateCache } from '../commands/stream-state-cache';
 import type { EventStore, RecordedEvent } from '../eventstore';
 
 /**
@@ -57,6 +58,24 @@ export function orderCommand(
   });
 }
 
+/**
+ * The inventory states this process has folded, one cache per event store. A product's
+ * stream grows with every order line and every saga step reserves or releases on it: the
+ * cache spares re-reading it, and its per-stream queue keeps this process's concurrent
+ * handlers from colliding on one product. Safe for the inventory decider: its repeats either
+ * write the same event ids (recognised by the store) or are no-ops.
+ */
+const inventoryStates = new WeakMap<EventStore, StreamStateCache>();
+
+function inventoryCache(store: EventStore): StreamStateCache {
+  let cache = inventoryStates.get(store);
+  if (!cache) {
+    cache = new StreamStateCache();
+    inventoryStates.set(store, cache);
+  }
+  return cache;
+}
+
 export function inventoryCommand(
   store: EventStore,
   command: InventoryCommand,
@@ -68,6 +87,7 @@ export function inventoryCommand(
     command,
     commandId,
     metadata,
+    cache: inventoryCache(store),
   });
 }
 

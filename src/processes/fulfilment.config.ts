@@ -17,6 +17,11 @@ export interface FulfilmentConfig {
   paymentCheckDelayMs: number;
   /** How many times to ask before recording the payment as failed for good (5). */
   paymentChecks: number;
+  /**
+   * Order events the saga handles at once, never two of one order (FULFILMENT_CONCURRENCY,
+   * default 16). 1 handles them one at a time in global order.
+   */
+  concurrency: number;
 }
 
 export const defaultFulfilmentConfig: FulfilmentConfig = {
@@ -26,6 +31,7 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   retryPollMs: 1_000,
   paymentCheckDelayMs: 30_000,
   paymentChecks: 5,
+  concurrency: 16,
 };
 
 const variables = {
@@ -33,6 +39,7 @@ const variables = {
   STOCK_RETRY_BASE_MS: ['stockRetryBaseMs', 0],
   RESERVATION_TTL_MS: ['reservationTtlMs', 1],
   PAYMENT_CHECK_DELAY_MS: ['paymentCheckDelayMs', 0],
+  FULFILMENT_CONCURRENCY: ['concurrency', 1],
 } as const;
 
 /** The settings from the environment; empty counts as unset; `Left` names each bad variable. */

@@ -41,6 +41,7 @@ export function fulfilmentReactor(deps: FulfilmentDeps): ReactorConsumer {
     kind: 'reactor',
     name: FULFILMENT_CONSUMER,
     filter: { streamPrefixes: ['order-'], eventTypes: handled },
+    concurrency: deps.config.concurrency,
     handle: (event) => handleFulfilment(deps, event),
   };
 }

@@ -15,6 +15,8 @@ export const INVENTORY_REACTIONS_CONSUMER = 'inventory-reactions';
 export interface InventoryReactionsDeps {
   store: EventStore;
   logger: ConsumerLogger;
+  /** Order events handled at once, never two of one order (default 16). */
+  concurrency?: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export function inventoryReactor(deps: InventoryReactionsDeps): ReactorConsumer 
       streamPrefixes: ['order-'],
       eventTypes: ['OrderProcessed', 'OrderFailed', 'OrderCancelled'],
     },
+    concurrency: deps.concurrency ?? 16,
     handle: (event) => handleInventory(deps, event),
   };
 }
