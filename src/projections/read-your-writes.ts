@@ -4,55 +4,88 @@ import type { ConsumerLogger } from '../consumers';
 export interface ReadYourWritesOptions {
   /** How long a write waits for its read models before answering anyway (default 5 s). */
   timeoutMs?: number;
-  /** First pause between polls; doubles up to `maxIntervalMs` (defaults 5 and 100 ms). */
-  initialIntervalMs?: number;
-  maxIntervalMs?: number;
+  /** Pause between two looks at the checkpoints while writes wait (default 5 ms). */
+  intervalMs?: number;
   logger?: Pick<ConsumerLogger, 'warn'>;
 }
 
+/** A write's wait for the named projections to reach its position; false on timeout. */
+export type AwaitProjections = (names: readonly string[], position: bigint) => Promise<boolean>;
+
+interface Waiter {
+  names: readonly string[];
+  position: bigint;
+  deadline: number;
+  resolve(caughtUp: boolean): void;
+  reject(error: unknown): void;
+}
+
 /**
- * Read-your-writes: resolves once every named projection's checkpoint has reached
- * `position` (the global position of the write's last event), so a GET right after the
- * write sees it. It polls `consumer_checkpoints`, not an in-process signal, because the
- * projector may run in another process. Bounded: after `timeoutMs` it logs a warning and
- * resolves `false`; the write has happened all the same and its answer still goes out.
+ * Read-your-writes: a write's answer waits until every projection it touched has passed the
+ * global position of its last event, so a GET right after the write sees it. The projector
+ * may run in another process, so this watches `consumer_checkpoints` in PostgreSQL: one
+ * query every `intervalMs` for all the writes waiting in this process at the time, none
+ * when nobody waits. Bounded: after `timeoutMs` a write logs a warning and answers anyway
+ * (resolves `false`); the write has happened all the same.
  */
-export async function waitForProjections(
+export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}): AwaitProjections {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const intervalMs = options.intervalMs ?? 5;
+  const waiters = new Set<Waiter>();
+  let watching = false;
+
+  const settle = (positions: ReadonlyMap<string, bigint>): void => {
+    const now = Date.now();
+    for (const w of waiters) {
+      if (w.names.every((name) => (positions.get(name) ?? -1n) >= w.position)) {
+        waiters.delete(w);
+        w.resolve(true);
+      } else if (now >= w.deadline) {
+        waiters.delete(w);
+        options.logger?.warn(
+          { projections: w.names, position: w.position.toString(), timeout_ms: timeoutMs },
+          'read-your-writes: projections did not reach the write in time; answering anyway',
+        );
+        w.resolve(false);
+      }
+    }
+  };
+
+  const watch = async (): Promise<void> => {
+    watching = true;
+    try {
+      while (waiters.size > 0) {
+        const names = [...new Set([...waiters].flatMap((w) => w.names))];
+        const { rows } = await pool.query<{ name: string; position: string }>(
+          'SELECT name, position::text FROM consumer_checkpoints WHERE name = ANY($1)',
+          [names],
+        );
+        settle(new Map(rows.map((r) => [r.name, BigInt(r.position)])));
+        if (waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
+    } catch (error) {
+      for (const w of waiters) w.reject(error);
+      waiters.clear();
+    } finally {
+      watching = false;
+    }
+  };
+
+  return (names, position) => {
+    if (names.length === 0 || position <= 0n) return Promise.resolve(true);
+    return new Promise<boolean>((resolve, reject) => {
+      waiters.add({ names, position, deadline: Date.now() + timeoutMs, resolve, reject });
+      if (!watching) void watch();
+    });
+  };
+}
+
+/** One write's wait, without a shared watcher (see `readYourWrites`). */
+export function waitForProjections(
   pool: Pool,
   names: readonly string[],
   position: bigint,
   options: ReadYourWritesOptions = {},
 ): Promise<boolean> {
-  if (names.length === 0 || position <= 0n) return true;
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const maxIntervalMs = options.maxIntervalMs ?? 100;
-  const deadline = Date.now() + timeoutMs;
-  let interval = options.initialIntervalMs ?? 5;
-  for (;;) {
-    const { rows } = await pool.query<{ behind: number }>(
-      `SELECT count(*)::int AS behind
-         FROM unnest($1::text[]) AS n(name)
-         LEFT JOIN consumer_checkpoints c ON c.name = n.name
-        WHERE c.position IS NULL OR c.position < $2`,
-      [names, position.toString()],
-    );
-    if ((rows[0]?.behind ?? 0) === 0) return true;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      options.logger?.warn(
-        { projections: names, position: position.toString(), timeout_ms: timeoutMs },
-        'read-your-writes: projections did not reach the write in time; answering anyway',
-      );
-      return false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
-    interval = Math.min(maxIntervalMs, interval * 2);
-  }
-}
-
-/** A write's `waitForProjections`, with the pool and options bound once at startup. */
-export type AwaitProjections = (names: readonly string[], position: bigint) => Promise<boolean>;
-
-export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}): AwaitProjections {
-  return (names, position) => waitForProjections(pool, names, position, options);
+  return readYourWrites(pool, options)(names, position);
 }

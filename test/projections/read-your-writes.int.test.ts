@@ -1,4 +1,5 @@
-import { waitForProjections } from '../../src/projections';
+import type { Pool } from 'pg';
+import { readYourWrites, waitForProjections } from '../../src/projections';
 import { createCatalogHarness, type CatalogHarness } from './harness';
 
 let h: CatalogHarness;
@@ -42,5 +43,27 @@ describe('waitForProjections', () => {
     expect(waited).toBeGreaterThanOrEqual(290);
     expect(waited).toBeLessThan(2_000);
     expect(warnings).toEqual([expect.objectContaining({ projections: ['a', 'missing'] })]);
+  });
+
+  it('watches for every waiting write with one query at a time', async () => {
+    let queries = 0;
+    const counting = new Proxy(h.pool, {
+      get(target, property, receiver) {
+        if (property === 'query') {
+          return (...args: Parameters<Pool['query']>) => {
+            queries++;
+            return (target.query as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const wait = readYourWrites(counting, { timeoutMs: 5_000, intervalMs: 5 });
+    const writes = Array.from({ length: 20 }, (_, i) => wait(['a', 'b'], 20n + BigInt(i % 3)));
+    await new Promise((r) => setTimeout(r, 50));
+    // Twenty writes polling on their own would have made 20 queries at once already.
+    expect(queries).toBeLessThan(20);
+    await h.pool.query(`UPDATE consumer_checkpoints SET position = 30 WHERE name IN ('a', 'b')`);
+    await expect(Promise.all(writes)).resolves.toEqual(Array(20).fill(true));
   });
 });
