@@ -20,7 +20,8 @@
  * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (16),
  * BENCH_B1_SECONDS (10), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; its stdout and stderr go to a file
- * in the temporary directory, named on stderr).
+ * in the temporary directory, named on stderr), BENCH_NODE_ARGS (extra node flags for the
+ * service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes).
  * It reports and does not judge: exit 0 when a target is missed, non-zero on errors.
  */
 import { Client } from 'pg';

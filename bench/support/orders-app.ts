@@ -92,7 +92,13 @@ export async function startApp(
   delete env.KAFKA_BROKERS;
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [MAIN, 'all'], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    // BENCH_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeArgs, MAIN, 'all'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', fd, fd],
+    });
   } finally {
     closeSync(fd); // the child holds its own copy
   }
