@@ -96,6 +96,6 @@ export async function appendToPostgres(
   }
 }
 
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   return (error as Partial<DatabaseError>).code === '23505';
 }

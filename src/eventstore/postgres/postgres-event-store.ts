@@ -15,6 +15,7 @@ import {
 } from '../event-store';
 import { serializeEvents, validateExpectedRevision, validateStreamName } from '../validation';
 import { AppendSignal } from './append-signal';
+import { GroupAppend } from './group-append';
 import { appendToPostgres } from './postgres-append';
 import { eventStoreMigrations } from './schema';
 
@@ -67,11 +68,13 @@ export async function createPostgresEventStore(
 class PostgresEventStore implements EventStore {
   private readonly signal: AppendSignal;
   private readonly subscriptions = new Set<Subscription>();
+  private readonly group: GroupAppend;
 
   constructor(
     private readonly pool: Pool,
     private readonly options: PostgresEventStoreOptions,
   ) {
+    this.group = new GroupAppend(pool);
     this.signal = new AppendSignal(
       options.connectionString,
       pool,
@@ -88,7 +91,11 @@ class PostgresEventStore implements EventStore {
     validateStreamName(stream);
     const expected = options?.expectedRevision ?? 'any';
     validateExpectedRevision(expected);
-    const row = await appendToPostgres(this.pool, stream, expected, serializeEvents(events));
+    const serialized = serializeEvents(events);
+    const row =
+      expected === 'no_stream' || typeof expected === 'bigint'
+        ? await this.group.append(stream, expected, serialized)
+        : await appendToPostgres(this.pool, stream, expected, serialized);
 
     switch (row.outcome) {
       case 'appended':

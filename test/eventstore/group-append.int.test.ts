@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { createPostgresEventStore, type EventStore } from '../../src/eventstore';
+import { GroupAppend } from '../../src/eventstore/postgres/group-append';
+import type { AppendOutcome } from '../../src/eventstore/postgres/postgres-append';
+import { serializeEvents } from '../../src/eventstore/validation';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+// Group commit: appends queued behind one in flight go out as one statement. These tests
+// hold the single lane with a first append, queue a batch behind it, and check that every
+// append of the batch gets the outcome it would have had alone.
+
+let db: TestDatabase;
+let store: EventStore;
+let pool: Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  store = await createPostgresEventStore({ connectionString: db.connectionString });
+  pool = new Pool({ connectionString: db.connectionString, max: 4 });
+});
+afterAll(async () => {
+  await pool.end();
+  await store.close();
+  await db.drop();
+});
+
+const events = (n: number, ids = Array.from({ length: n }, () => randomUUID())) =>
+  serializeEvents(ids.map((id, i) => ({ id, type: 'Grouped', data: { i } })));
+
+/** Counts the statements the pool sends. */
+function countingPool(): { pool: Pool; statements: () => number } {
+  let n = 0;
+  const counting = new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property === 'query') {
+        return (...args: unknown[]) => {
+          n++;
+          return (target.query as (...a: unknown[]) => unknown)(...args);
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+  return { pool: counting, statements: () => n };
+}
+
+async function revisions(stream: string): Promise<string[]> {
+  return (await store.readStream(stream)).map((e) => `${e.revision}:${e.type}`);
+}
+
+describe('group append', () => {
+  it('sends the appends queued behind one in flight as one statement, each with its own result', async () => {
+    const { pool: counting, statements } = countingPool();
+    const group = new GroupAppend(counting, 1);
+    const existing = `grp-${randomUUID()}`;
+    await store.appendToStream(existing, [{ type: 'First', data: {} }]);
+    const streams = Array.from({ length: 5 }, () => `grp-${randomUUID()}`);
+
+    const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const batch = [
+      ...streams.map((s, i) => group.append(s, 'no_stream', events(i + 1))),
+      group.append(existing, 0n, events(2)),
+    ];
+    const outcomes = await Promise.all([first, ...batch]);
+
+    expect(statements()).toBe(2);
+    expect(outcomes.every((o) => o.outcome === 'appended')).toBe(true);
+    const [, ...grouped] = outcomes as AppendOutcome[];
+    expect(grouped.map((o) => o.next_revision)).toEqual(['0', '1', '2', '3', '4', '2']);
+    // One transaction: positions share the transaction id, distinct and ordered by queue.
+    const positions = grouped.map((o) => BigInt(o.last_position!));
+    expect(new Set(positions.map((p) => p >> 16n)).size).toBe(1);
+    expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
+    for (const [i, s] of streams.entries()) expect(await store.readStream(s)).toHaveLength(i + 1);
+    expect(await revisions(existing)).toEqual(['0:First', '1:Grouped', '2:Grouped']);
+  });
+
+  it('commits the others and sends an append whose revision is not the last through es_append', async () => {
+    const group = new GroupAppend(pool, 1);
+    const behind = `grp-${randomUUID()}`; // expects revision 3 of a stream at 0: a gap
+    await store.appendToStream(behind, [{ type: 'First', data: {} }]);
+    const fresh = `grp-${randomUUID()}`;
+
+    const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const gap = group.append(behind, 3n, events(1));
+    const ok = group.append(fresh, 'no_stream', events(1));
+    const [, wrong, appended] = await Promise.all([first, gap, ok]);
+
+    expect(wrong).toMatchObject({ outcome: 'wrong_revision', next_revision: '0' });
+    expect(appended).toMatchObject({ outcome: 'appended', next_revision: '0' });
+    expect(await revisions(behind)).toEqual(['0:First']);
+    expect(await revisions(fresh)).toEqual(['0:Grouped']);
+  });
+
+  it('retries every append alone when one of them breaks the statement (a taken revision)', async () => {
+    const group = new GroupAppend(pool, 1);
+    const taken = `grp-${randomUUID()}`; // no_stream on a stream that exists
+    await store.appendToStream(taken, [{ type: 'First', data: {} }]);
+    const a = `grp-${randomUUID()}`;
+    const b = `grp-${randomUUID()}`;
+
+    const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const results = Promise.all([
+      group.append(a, 'no_stream', events(2)),
+      group.append(taken, 'no_stream', events(1)),
+      group.append(b, 'no_stream', events(1)),
+    ]);
+    await first;
+    const [ra, rTaken, rb] = await results;
+
+    expect(ra).toMatchObject({ outcome: 'appended', next_revision: '1' });
+    expect(rTaken).toMatchObject({ outcome: 'wrong_revision', next_revision: '0' });
+    expect(rb).toMatchObject({ outcome: 'appended', next_revision: '0' });
+    expect(await revisions(taken)).toEqual(['0:First']);
+    expect(await revisions(a)).toEqual(['0:Grouped', '1:Grouped']);
+  });
+
+  it('answers a repeat inside a batch with the first result, writing nothing twice', async () => {
+    const group = new GroupAppend(pool, 1);
+    const stream = `grp-${randomUUID()}`;
+    const ids = [randomUUID(), randomUUID()];
+    const original = await group.append(stream, 'no_stream', events(2, ids));
+    const other = `grp-${randomUUID()}`;
+
+    const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const [, repeat, fresh] = await Promise.all([
+      first,
+      group.append(stream, 'no_stream', events(2, ids)),
+      group.append(other, 'no_stream', events(1)),
+    ]);
+
+    expect(repeat).toMatchObject({
+      outcome: 'idempotent',
+      next_revision: original.next_revision,
+      last_position: original.last_position,
+    });
+    expect(fresh).toMatchObject({ outcome: 'appended' });
+    expect(await store.readStream(stream)).toHaveLength(2);
+  });
+
+  it('never puts two appends to one stream in a batch: exactly one of two rivals wins', async () => {
+    const group = new GroupAppend(pool, 1);
+    const stream = `grp-${randomUUID()}`;
+    await store.appendToStream(stream, [{ type: 'First', data: {} }]);
+    const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const rivals = await Promise.all([
+      group.append(stream, 0n, events(1)),
+      group.append(stream, 0n, events(1)),
+      first,
+    ]);
+    expect(
+      rivals
+        .slice(0, 2)
+        .map((o) => o.outcome)
+        .sort(),
+    ).toEqual(['appended', 'wrong_revision']);
+    expect(await store.readStream(stream)).toHaveLength(2);
+  });
+
+  it('fails every append of a batch whose statement fails for another reason', async () => {
+    let calls = 0;
+    const failing = new Proxy(pool, {
+      get(target, property, receiver) {
+        if (property === 'query') {
+          return (...args: unknown[]) =>
+            ++calls === 2
+              ? Promise.reject(new Error('connection lost'))
+              : (target.query as (...a: unknown[]) => unknown)(...args);
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const group = new GroupAppend(failing, 1);
+    const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const a = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    const b = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await expect(first).resolves.toMatchObject({ outcome: 'appended' });
+    await expect(a).rejects.toThrow('connection lost');
+    await expect(b).rejects.toThrow('connection lost');
+  });
+});
