@@ -86,7 +86,8 @@ async function parkHeld(
   ctx: StepContext,
   tx: PoolClient,
   events: readonly RecordedEvent[],
-): Promise<RecordedEvent[]> {
+): Promise<readonly RecordedEvent[]> {
+  if (!ctx.mayHaveParked()) return events;
   await lockDeadLetters(tx, ctx.name, false);
   const held = await heldStreams(tx, ctx.name);
   const handled: RecordedEvent[] = [];

@@ -11,7 +11,7 @@ export interface ReactorLoopOptions {
   consumer: ReactorConsumer;
   /** Longest wait for new events when there are none. */
   pollMs: number;
-  /** Least time between two checkpoint writes (default 20 ms). */
+  /** Least time between two checkpoint writes (default 100 ms). */
   checkpointIntervalMs?: number;
   /** Least time between two reads (default 0). */
   minReadIntervalMs?: number;
@@ -81,7 +81,7 @@ class ReactorLoop {
     this.concurrency = Math.max(1, Math.floor(o.consumer.concurrency ?? 1));
     this.batchSize = o.consumer.batchSize ?? 500;
     this.window = Math.max(this.batchSize, this.concurrency * 8);
-    this.checkpointIntervalMs = o.checkpointIntervalMs ?? 20;
+    this.checkpointIntervalMs = o.checkpointIntervalMs ?? 100;
     this.slots = new Slots(this.concurrency);
     this.readFrom = checkpoint;
     this.doneTo = checkpoint;
@@ -107,7 +107,7 @@ class ReactorLoop {
           filter: o.consumer.filter,
         });
         if (events.length > 0) {
-          this.held = await heldStreams(ctx.pool, ctx.name);
+          if (ctx.mayHaveParked()) this.held = await heldStreams(ctx.pool, ctx.name);
           for (const event of events) this.dispatch(event);
         }
         if (nextPosition > this.readFrom) this.readFrom = nextPosition;

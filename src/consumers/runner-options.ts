@@ -21,7 +21,7 @@ export interface ConsumerRunnerOptions {
   pollMs?: number;
   /**
    * Least time between two checkpoint writes that only record progress: a reactor's low-water
-   * mark, or a filtered consumer moving past events it skipped (default 20 ms). A projection's
+   * mark, or a filtered consumer moving past events it skipped (default 100 ms). A projection's
    * batch always commits its checkpoint with its rows.
    */
   checkpointIntervalMs?: number;
@@ -54,7 +54,7 @@ export function resolveOptions(options: ConsumerRunnerOptions): ResolvedOptions 
     store: options.store,
     pool: options.pool,
     pollMs: options.pollMs ?? 1_000,
-    checkpointIntervalMs: options.checkpointIntervalMs ?? 20,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 100,
     minReadIntervalMs: options.minReadIntervalMs ?? 10,
     acquireRetryMs: options.acquireRetryMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 5_000,

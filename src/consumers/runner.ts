@@ -148,6 +148,7 @@ export class ConsumerRunner {
   private async lead(signal: AbortSignal, lost: () => boolean): Promise<void> {
     const { consumer, store, pool } = this.o;
     const checkpoint = await ensureCheckpoint(pool, consumer);
+    let parked = (await countParked(pool, this.name)) > 0;
     this.checkpoint = checkpoint;
     this.lastProgressAt = Date.now();
     this.setState('catching_up');
@@ -158,8 +159,10 @@ export class ConsumerRunner {
       retry: this.o.retry,
       signal,
       leadershipLost: lost,
+      mayHaveParked: () => parked,
       onRetrying: (event, error, attempt) => this.onRetrying(event, error, attempt),
       onParked: (event, error, attempts) => {
+        parked = true;
         this.lastError = describeError(error).message;
         this.o.logger.error(
           { consumer: this.name, position: String(event.position), eventId: event.id, attempts },

@@ -14,6 +14,12 @@ export interface StepContext {
   signal: AbortSignal;
   /** True once the lock connection is gone: nothing more may be committed. */
   leadershipLost(): boolean;
+  /**
+   * False while the consumer has no parked event: then no stream is held and batches skip
+   * looking. Only the leader parks its consumer's events, so once false at the start of a
+   * term it stays false until this term parks one (`retryParked` only removes them).
+   */
+  mayHaveParked(): boolean;
   onRetrying(event: RecordedEvent, error: unknown, attempt: number): void;
   onParked(event: RecordedEvent, error: unknown, attempts: number): void;
   onProgress(position: bigint): void;
