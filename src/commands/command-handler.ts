@@ -229,25 +229,20 @@ async function handleCached<Command, Event extends DomainEvent, State, Error ext
   cache: StreamStateCache,
 ): Promise<E.Either<Error, CommandResult<Event>>> {
   const { streamName, command, commandId, decode, correlationId } = options;
-  const fold = (entry: CachedStream, recorded: readonly RecordedEvent[]): CachedStream => {
-    const last = recorded.at(-1);
-    if (!last) return entry;
-    const state = recorded.reduce(
-      (s, event) => decider.evolve(s, decode(event)),
-      entry.state as State,
-    );
-    return { owner: decider, revision: last.revision, position: last.position, state };
-  };
+  const fold = (entry: CachedStream, recorded: readonly RecordedEvent[]) =>
+    foldInto(entry, recorded, decider, decode);
+  const uncached = () => handleCommand(store, decider, { ...options, cache: undefined });
   for (let attempt = 1; ; attempt++) {
     let entry = cache.get(streamName, decider);
     if (!entry) {
       const recorded = await store.readStream(streamName);
-      const empty = { owner: decider, revision: -1n, position: 0n, state: decider.initialState };
-      entry = fold(empty, recorded);
+      entry = fold(cache.empty(decider, decider.initialState), recorded);
       cache.set(streamName, entry);
       const earlier =
         commandId === undefined ? undefined : recordedByCommand(recorded, commandId, decode);
       if (earlier) return E.right(earlier);
+    } else if (commandId !== undefined && entry.eventIds?.has(deterministicEventId(commandId, 0))) {
+      return uncached(); // a repeat: answered with the first run's result
     }
     const decision = decider.decide(command, entry.state as State);
     if (E.isLeft(decision) || decision.right.length === 0) {
@@ -282,12 +277,15 @@ async function handleCached<Command, Event extends DomainEvent, State, Error ext
         revision: result.nextRevision,
         position: result.position,
         state,
+        ...(entry.eventIds && {
+          eventIds: new Set([...entry.eventIds, ...toAppend.map((e) => e.id)]),
+        }),
       });
       return E.right(recorded);
     } catch (error) {
       if (error instanceof DuplicateEventIdError) {
         cache.forget(streamName);
-        return handleCommand(store, decider, { ...options, cache: undefined });
+        return uncached();
       }
       if (!(error instanceof WrongExpectedRevisionError)) {
         cache.forget(streamName);
@@ -296,7 +294,7 @@ async function handleCached<Command, Event extends DomainEvent, State, Error ext
       const tail = await store.readStream(streamName, { fromRevision: entry.revision + 1n });
       if (tail.length === 0) {
         cache.forget(streamName);
-        return handleCommand(store, decider, { ...options, cache: undefined });
+        return uncached();
       }
       cache.set(streamName, fold(entry, tail));
       const earlier =
@@ -305,6 +303,47 @@ async function handleCached<Command, Event extends DomainEvent, State, Error ext
       if (attempt >= options.maxAttempts) throw error;
     }
   }
+}
+
+function foldInto<Event extends DomainEvent, State>(
+  entry: CachedStream,
+  recorded: readonly RecordedEvent[],
+  decider: { evolve: (state: State, event: Event) => State },
+  decode: (recorded: RecordedEvent) => Event,
+): CachedStream {
+  const last = recorded.at(-1);
+  if (!last) return entry;
+  const state = recorded.reduce(
+    (s, event) => decider.evolve(s, decode(event)),
+    entry.state as State,
+  );
+  return {
+    owner: entry.owner,
+    revision: last.revision,
+    position: last.position,
+    state,
+    ...(entry.eventIds && { eventIds: new Set([...entry.eventIds, ...recorded.map((e) => e.id)]) }),
+  };
+}
+
+/**
+ * A stream's current state through `cache`: the cached fold plus the tail written since
+ * (one read, usually empty), or the whole stream on a miss. Runs in the stream's queue.
+ */
+export function loadState<Event extends DomainEvent, State>(
+  store: EventStore,
+  decider: Decider<unknown, Event, State, DomainError>,
+  streamName: string,
+  cache: StreamStateCache,
+  decode: (recorded: RecordedEvent) => Event = defaultDecode<Event>,
+): Promise<State> {
+  return cache.exclusive(streamName, async () => {
+    const entry = cache.get(streamName, decider) ?? cache.empty(decider, decider.initialState);
+    const tail = await store.readStream(streamName, { fromRevision: entry.revision + 1n });
+    const next = foldInto(entry, tail, decider, decode);
+    if (next.revision >= 0n) cache.set(streamName, next);
+    return next.state as State;
+  });
 }
 
 /**

@@ -14,7 +14,26 @@ export class StreamStateCache {
   private readonly entries = new Map<string, CachedStream>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly maxStreams = 1_000) {}
+  /**
+   * `trackEventIds`: remember every event id of each cached stream, so that a repeat of any
+   * earlier command is recognised before deciding (exact for every decider; for short
+   * streams such as an order's). Without it a repeat is only recognised when it writes.
+   */
+  constructor(
+    private readonly maxStreams = 1_000,
+    private readonly trackEventIds = false,
+  ) {}
+
+  /** The entry of a stream with no events yet. */
+  empty(owner: object, initialState: unknown): CachedStream {
+    return {
+      owner,
+      revision: -1n,
+      position: 0n,
+      state: initialState,
+      ...(this.trackEventIds && { eventIds: new Set<string>() }),
+    };
+  }
 
   /** The state folded by `owner` (the decider), or undefined. */
   get(stream: string, owner: object): CachedStream | undefined {
@@ -67,4 +86,6 @@ export interface CachedStream {
   /** Global position of the last event folded (`0n`: none). */
   position: bigint;
   state: unknown;
+  /** Every event id in the stream, when the cache tracks them. */
+  eventIds?: ReadonlySet<string>;
 }

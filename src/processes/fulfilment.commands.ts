@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/Either';
 import {
   handleCommand,
+  loadState,
   type CommandMetadata,
   type CommandResult,
 } from '../commands/command-handler';
-import { fold, type DomainEvent } from '../domain/decider';
+import type { DomainEvent } from '../domain/decider';
 import {
   inventoryDecider,
   type InventoryCommand,
@@ -55,6 +56,8 @@ export function orderCommand(
     command,
     commandId,
     metadata,
+    cache: orderCache(store),
+    decodeEvent: decodeOrderEvent,
   });
 }
 
@@ -67,14 +70,31 @@ export function orderCommand(
  */
 const inventoryStates = new WeakMap<EventStore, StreamStateCache>();
 
-function inventoryCache(store: EventStore): StreamStateCache {
-  let cache = inventoryStates.get(store);
+/**
+ * The order and payment states this process has folded, one cache per event store. These
+ * streams are short, so the cache keeps their event ids too: a repeat of any command is
+ * answered with its first result, as without a cache, while a fresh command appends
+ * without reading the stream first.
+ */
+const orderStates = new WeakMap<EventStore, StreamStateCache>();
+
+function cacheOf(
+  caches: WeakMap<EventStore, StreamStateCache>,
+  store: EventStore,
+  make: () => StreamStateCache,
+): StreamStateCache {
+  let cache = caches.get(store);
   if (!cache) {
-    cache = new StreamStateCache();
-    inventoryStates.set(store, cache);
+    cache = make();
+    caches.set(store, cache);
   }
   return cache;
 }
+
+const inventoryCache = (store: EventStore) =>
+  cacheOf(inventoryStates, store, () => new StreamStateCache(1_000));
+const orderCache = (store: EventStore) =>
+  cacheOf(orderStates, store, () => new StreamStateCache(20_000, true));
 
 export function inventoryCommand(
   store: EventStore,
@@ -102,6 +122,7 @@ export function paymentCommand(
     command,
     commandId,
     metadata,
+    cache: orderCache(store),
   });
 }
 
@@ -112,10 +133,9 @@ export function decodeOrderEvent(event: RecordedEvent): OrderEvent {
   return decoded.right;
 }
 
-/** The order's current state, folded from its stream. */
-export async function loadOrder(store: EventStore, orderId: string): Promise<OrderState> {
-  const events = await store.readStream(orderStream(orderId));
-  return fold(orderDecider, events.map(decodeOrderEvent));
+/** The order's current state: the cached fold and the tail written since. */
+export function loadOrder(store: EventStore, orderId: string): Promise<OrderState> {
+  return loadState(store, orderDecider, orderStream(orderId), orderCache(store), decodeOrderEvent);
 }
 
 /** The value of a command expected to succeed; a refusal here is a bug or bad data: throw. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/Either';
-import { handleCommand } from '../../src/commands/command-handler';
+import { handleCommand, loadState } from '../../src/commands/command-handler';
 import { StreamStateCache } from '../../src/commands/stream-state-cache';
 import { assertNever, type Decider } from '../../src/domain/decider';
 import {
@@ -541,6 +541,57 @@ describe('handleCommand with a stream state cache', () => {
     ).rejects.toThrow('connection lost');
     right(await handleCommand(store, account, { streamName: stream, command: deposit(4), cache }));
     expect(await balanceOf(stream)).toBe(7);
+  });
+
+  it('tracking event ids, answers any repeat with its first result, even one now refused', async () => {
+    const stream = newStream();
+    const commandId = randomUUID();
+    const deposit10 = { streamName: stream, command: deposit(10), commandId };
+    const untracked = new StreamStateCache();
+    const first = right(await handleCommand(store, account, { ...deposit10, cache: untracked }));
+    right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: { type: 'Close' },
+        cache: untracked,
+      }),
+    );
+    // Without the ids, the cached state decides the repeat again: closed, refused.
+    expect(await handleCommand(store, account, { ...deposit10, cache: untracked })).toEqual(
+      E.left({ code: 'ACCOUNT_CLOSED' }),
+    );
+
+    const tracked = new StreamStateCache(10, true);
+    right(
+      await handleCommand(store, account, {
+        streamName: stream,
+        command: { type: 'Close' },
+        cache: tracked,
+      }),
+    );
+    const again = right(await handleCommand(store, account, { ...deposit10, cache: tracked }));
+    expect(again.events.map((e) => e.id)).toEqual(first.events.map((e) => e.id));
+    expect(await store.readStream(stream)).toHaveLength(2);
+  });
+
+  it('loads a state through the cache with the tail written elsewhere', async () => {
+    const cache = new StreamStateCache(10, true);
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(5), cache }));
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(7) }));
+    const fromRevisions: (bigint | undefined)[] = [];
+    const watching = intercept({
+      readStream: (name, options) => {
+        fromRevisions.push(options?.fromRevision);
+        return store.readStream(name, options);
+      },
+    });
+    expect(await loadState(watching, account, stream, cache)).toEqual({
+      balance: 12,
+      closed: false,
+    });
+    expect(fromRevisions).toEqual([1n]);
+    expect(await loadState(watching, account, newStream(), cache)).toEqual(account.initialState);
   });
 
   it('evicts the least recently used stream beyond its bound', () => {
