@@ -49,9 +49,89 @@ export const inventoryProjection: ProjectionDefinition = {
   },
   tables: ['inventory'],
   async handle(events, tx) {
-    for (const recorded of events) await apply(tx, decodeRecorded(Event, recorded), recorded);
+    // Quantity moves (reserve, release, commit, adjust) of a run of events are summed per
+    // product and written in one statement; anything else is applied in its place.
+    const moves = new QuantityMoves();
+    for (const recorded of events) {
+      const event = decodeRecorded(Event, recorded);
+      if (moves.add(event, recorded.position)) continue;
+      await moves.flush(tx);
+      await apply(tx, event, recorded);
+    }
+    await moves.flush(tx);
   },
 };
+
+interface Move {
+  from: bigint;
+  to: bigint;
+  onHand: number;
+  reserved: number;
+  at: string;
+}
+
+/** The net quantity change per product over a run of events. */
+class QuantityMoves {
+  private readonly byProduct = new Map<string, Move>();
+
+  /** Takes a quantity event into the sums; false for any other event. */
+  add(event: Event, position: bigint): boolean {
+    let change: { productId: string; onHand: number; reserved: number; at: string };
+    switch (event.type) {
+      case 'StockAdjusted':
+        change = { ...event.data, onHand: event.data.adjustment, reserved: 0 };
+        break;
+      case 'StockReserved':
+        change = { ...event.data, onHand: 0, reserved: event.data.quantity };
+        break;
+      case 'StockReleased':
+        change = { ...event.data, onHand: 0, reserved: -event.data.quantity };
+        break;
+      case 'StockCommitted':
+        change = { ...event.data, onHand: -event.data.quantity, reserved: -event.data.quantity };
+        break;
+      default:
+        return false;
+    }
+    const move = this.byProduct.get(change.productId) ?? {
+      from: position,
+      to: position,
+      onHand: 0,
+      reserved: 0,
+      at: change.at,
+    };
+    move.to = position;
+    move.onHand += change.onHand;
+    move.reserved += change.reserved;
+    move.at = change.at;
+    this.byProduct.set(change.productId, move);
+    return true;
+  }
+
+  /** Writes the sums (a row already past a run's first event is left alone) and clears them. */
+  async flush(tx: PoolClient): Promise<void> {
+    if (this.byProduct.size === 0) return;
+    const moves = [...this.byProduct];
+    this.byProduct.clear();
+    await tx.query(
+      `UPDATE inventory i
+          SET on_hand = i.on_hand + m.on_hand, reserved = i.reserved + m.reserved,
+              updated_at = m.at, last_position = m.to_position
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                     $6::timestamptz[]) AS m(product_id, from_position, to_position, on_hand,
+                                             reserved, at)
+        WHERE i.product_id = m.product_id AND i.last_position < m.from_position`,
+      [
+        moves.map(([productId]) => productId),
+        moves.map(([, m]) => m.from.toString()),
+        moves.map(([, m]) => m.to.toString()),
+        moves.map(([, m]) => m.onHand),
+        moves.map(([, m]) => m.reserved),
+        moves.map(([, m]) => m.at),
+      ],
+    );
+  }
+}
 
 /**
  * Applies `set` to the product's row unless the event was applied already. Parameters:
@@ -96,26 +176,11 @@ async function apply(tx: PoolClient, event: Event, recorded: RecordedEvent): Pro
       );
       return;
     }
-    case 'StockAdjusted': {
-      const { productId, adjustment, at } = event.data;
-      const set = 'on_hand = on_hand + $3, updated_at = $4';
-      return update(tx, productId, recorded, set, [adjustment, at]);
-    }
-    case 'StockReserved': {
-      const { productId, quantity, at } = event.data;
-      const set = 'reserved = reserved + $3, updated_at = $4';
-      return update(tx, productId, recorded, set, [quantity, at]);
-    }
-    case 'StockReleased': {
-      const { productId, quantity, at } = event.data;
-      const set = 'reserved = reserved - $3, updated_at = $4';
-      return update(tx, productId, recorded, set, [quantity, at]);
-    }
-    case 'StockCommitted': {
-      const { productId, quantity, at } = event.data;
-      const set = 'on_hand = on_hand - $3, reserved = reserved - $3, updated_at = $4';
-      return update(tx, productId, recorded, set, [quantity, at]);
-    }
+    case 'StockAdjusted':
+    case 'StockReserved':
+    case 'StockReleased':
+    case 'StockCommitted':
+      throw new Error(`${event.type} is applied as a quantity move`);
     case 'StockReservationRejected':
     case 'LowStock':
       // Nothing to change: `low_stock` follows from the quantities; alerts have their own table.

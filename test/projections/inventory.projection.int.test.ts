@@ -130,4 +130,27 @@ describe('inventory and low_stock_alerts projections', () => {
     const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM low_stock_alerts');
     expect(rows[0]).toEqual({ n: 1 });
   });
+
+  it('gives the same rows for one batch as for one event at a time', async () => {
+    await h.stopProjections();
+    const events = await h.store.readAll({ filter: inventoryProjection.filter });
+    const applyIn = async (batches: (typeof events)[]) => {
+      await resetProjection(h.pool, inventoryProjection);
+      for (const batch of batches) {
+        const client = await h.pool.connect();
+        try {
+          await client.query('BEGIN');
+          await inventoryProjection.handle(batch, client);
+          await client.query('COMMIT');
+        } finally {
+          client.release();
+        }
+      }
+      return snapshot(h.pool, inventoryProjection);
+    };
+    const oneByOne = await applyIn(events.map((e) => [e]));
+    expect(await applyIn([events])).toEqual(oneByOne);
+    expect(await applyIn([events.slice(0, 5), events.slice(5)])).toEqual(oneByOne);
+    expect(oneByOne.inventory).toHaveLength(2);
+  });
 });
