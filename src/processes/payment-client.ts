@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
@@ -104,18 +106,23 @@ export function createPaymentClient(options: PaymentClientOptions): PaymentClien
   };
   const random = options.random ?? Math.random;
   const wait = options.sleep ?? ((ms: number) => abortableSleep(ms, options.signal));
+  // node:http with kept-alive connections: measured cheaper per call than fetch (no web
+  // streams), which counts when every order makes a call.
+  const agent = base.startsWith('https:')
+    ? new HttpsAgent({ keepAlive: true })
+    : new HttpAgent({ keepAlive: true });
 
   async function once(path: string, body: unknown): Promise<Answer> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     try {
-      const response = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal: timeout.signal,
-      });
-      const text = await response.text();
+      const response = await postJson(
+        `${base}${path}`,
+        JSON.stringify(body),
+        agent,
+        timeout.signal,
+      );
+      const text = response.text;
       let parsed: unknown;
       try {
         parsed = text === '' ? undefined : JSON.parse(text);
@@ -223,6 +230,36 @@ const ClientEnv = t.partial({
   PAYMENT_RETRY_ATTEMPTS: Whole('a whole number (1 or more)', 1),
   PAYMENT_RETRY_BASE_MS: Whole('a whole number of milliseconds', 0),
 });
+
+/** POSTs a JSON body and reads the whole answer; rejects on a network error or an abort. */
+function postJson(
+  url: string,
+  body: string,
+  agent: HttpAgent,
+  signal: AbortSignal,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'content-length': Buffer.byteLength(body),
+    };
+    const req = send(url, { method: 'POST', agent, signal, headers }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('the answer was cut off'));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /**
  * The client's settings from the environment: PAYMENT_GATEWAY_URL (default
