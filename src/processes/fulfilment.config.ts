@@ -19,7 +19,7 @@ export interface FulfilmentConfig {
   paymentChecks: number;
   /**
    * Order events the saga handles at once, never two of one order (FULFILMENT_CONCURRENCY,
-   * default 16). 1 handles them one at a time in global order.
+   * default 32). 1 handles them one at a time in global order.
    */
   concurrency: number;
 }
@@ -31,7 +31,7 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   retryPollMs: 1_000,
   paymentCheckDelayMs: 30_000,
   paymentChecks: 5,
-  concurrency: 16,
+  concurrency: 32,
 };
 
 const variables = {

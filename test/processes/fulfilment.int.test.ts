@@ -166,11 +166,11 @@ describe('fulfilment: cancellation and restarts', () => {
   });
 
   it('resumes after a restart mid-way: every order processed, none charged twice', async () => {
-    // 40 orders, 16 handled at once: the first is processed while most are still waiting.
+    // 60 orders, 32 handled at once: the first is processed while many are still waiting.
     const a = await receiveStock(h, 100);
     const orders: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      orders.push(await placeOrder(h, [{ productId: a, quantity: 2 }], TEST_CARDS.succeeds));
+    for (let i = 0; i < 60; i++) {
+      orders.push(await placeOrder(h, [{ productId: a, quantity: 1 }], TEST_CARDS.succeeds));
     }
     h.start();
     await waitFor(
@@ -183,7 +183,7 @@ describe('fulfilment: cancellation and restarts', () => {
 
     h.start();
     for (const orderId of orders) await waitForStatus(h, orderId, 'processed');
-    await waitFor(async () => (await inventory(h, a)).onHand === 100 - 80, 'all committed');
+    await waitFor(async () => (await inventory(h, a)).onHand === 100 - 60, 'all committed');
     expect((await inventory(h, a)).reserved).toBe(0);
     for (const orderId of orders) expect(charges(orderId)).toHaveLength(1);
   });
