@@ -10,3 +10,4 @@ export { retryParked, type RetryParkedOptions, type RetriedStream } from './retr
 export { consumersReadiness, readConsumerStatuses, type ConsumerReadiness } from './status';
 export { leaderApplicationName, consumerLockKey } from './leadership';
 export { sqlLagCounter, type LagCounter } from './lag';
+export { onCheckpointMoved } from './progress-signal';

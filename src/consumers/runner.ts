@@ -5,6 +5,7 @@ import type { Consumer, ConsumerState, ConsumerStatus, ProjectionConsumer } from
 import { countParked } from './dead-letters';
 import { describeError, InterruptedError, LostLeadershipError } from './errors';
 import { Leadership } from './leadership';
+import { checkpointMoved } from './progress-signal';
 import { applyProjectionBatch } from './projection-step';
 import { runReactor } from './reactor-step';
 import { type ConsumerRunnerOptions, type ResolvedOptions, resolveOptions } from './runner-options';
@@ -170,6 +171,7 @@ export class ConsumerRunner {
         );
       },
       onProgress: (position) => {
+        checkpointMoved(pool, this.name, position);
         this.checkpoint = position;
         this.lastProgressAt = Date.now();
         this.retryingSince = undefined;

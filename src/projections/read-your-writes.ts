@@ -1,11 +1,17 @@
 import type { Pool } from 'pg';
-import type { ConsumerLogger } from '../consumers';
+import { onCheckpointMoved, type ConsumerLogger } from '../consumers';
 
 export interface ReadYourWritesOptions {
   /** How long a write waits for its read models before answering anyway (default 5 s). */
   timeoutMs?: number;
   /** Pause between two looks at the checkpoints while writes wait (default 5 ms). */
   intervalMs?: number;
+  /**
+   * The pause instead while every awaited projection runs in this process on the same pool
+   * and was heard from within the last second (default 100 ms): their moves arrive at once
+   * in-process, and the look at the table is only the fallback.
+   */
+  heardIntervalMs?: number;
   logger?: Pick<ConsumerLogger, 'warn'>;
 }
 
@@ -25,14 +31,19 @@ interface Waiter {
  * global position of its last event, so a GET right after the write sees it. The projector
  * may run in another process, so this watches `consumer_checkpoints` in PostgreSQL: one
  * query every `intervalMs` for all the writes waiting in this process at the time, none
- * when nobody waits. Bounded: after `timeoutMs` a write logs a warning and answers anyway
- * (resolves `false`); the write has happened all the same.
+ * when nobody waits. A projection running in this process on the same pool announces its
+ * committed moves (`onCheckpointMoved`), which settles the writes at once. Bounded: after
+ * `timeoutMs` a write logs a warning and answers anyway (resolves `false`); the write has
+ * happened all the same.
  */
 export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}): AwaitProjections {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const intervalMs = options.intervalMs ?? 5;
+  const heardIntervalMs = options.heardIntervalMs ?? 100;
   const waiters = new Set<Waiter>();
   let watching = false;
+  /** What projections in this process announced, and when. */
+  const heard = new Map<string, { position: bigint; at: number }>();
 
   const settle = (positions: ReadonlyMap<string, bigint>): void => {
     const now = Date.now();
@@ -51,6 +62,15 @@ export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}):
     }
   };
 
+  onCheckpointMoved(pool, (name, position) => {
+    heard.set(name, { position, at: Date.now() });
+    if (waiters.size > 0) settle(new Map([...heard].map(([n, h]) => [n, h.position])));
+  });
+  const allHeard = (): boolean => {
+    const since = Date.now() - 1_000;
+    return [...waiters].every((w) => w.names.every((n) => (heard.get(n)?.at ?? 0) > since));
+  };
+
   const watch = async (): Promise<void> => {
     watching = true;
     try {
@@ -61,7 +81,8 @@ export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}):
           [names],
         );
         settle(new Map(rows.map((r) => [r.name, BigInt(r.position)])));
-        if (waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+        const pause = allHeard() ? heardIntervalMs : intervalMs;
+        if (waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, pause));
       }
     } catch (error) {
       for (const w of waiters) w.reject(error);
@@ -73,6 +94,12 @@ export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}):
 
   return (names, position) => {
     if (names.length === 0 || position <= 0n) return Promise.resolve(true);
+    const since = Date.now() - 1_000;
+    const passed = (name: string) => {
+      const h = heard.get(name);
+      return h !== undefined && h.at > since && h.position >= position;
+    };
+    if (names.every(passed)) return Promise.resolve(true);
     return new Promise<boolean>((resolve, reject) => {
       waiters.add({ names, position, deadline: Date.now() + timeoutMs, resolve, reject });
       if (!watching) void watch();

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { checkpointMoved } from '../../src/consumers/progress-signal';
 import { readYourWrites, waitForProjections } from '../../src/projections';
 import { createCatalogHarness, type CatalogHarness } from './harness';
 
@@ -65,5 +66,28 @@ describe('waitForProjections', () => {
     expect(queries).toBeLessThan(20);
     await h.pool.query(`UPDATE consumer_checkpoints SET position = 30 WHERE name IN ('a', 'b')`);
     await expect(Promise.all(writes)).resolves.toEqual(Array(20).fill(true));
+  });
+
+  it('hears a projection of this process on the same pool at once, without waiting to poll', async () => {
+    // Polling every 10 s: only the in-process signal can settle the write in time.
+    const wait = readYourWrites(h.pool, {
+      timeoutMs: 3_000,
+      intervalMs: 10_000,
+      heardIntervalMs: 10_000,
+    });
+    const started = Date.now();
+    const write = wait(['a', 'b'], 500n);
+    await new Promise((r) => setTimeout(r, 50));
+    checkpointMoved(h.pool, 'a', 600n);
+    checkpointMoved({}, 'b', 600n); // another pool: another database, not heard
+    let settled = false;
+    void write.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    checkpointMoved(h.pool, 'b', 500n);
+    await expect(write).resolves.toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // A write already passed by what was heard answers at once.
+    await expect(wait(['a'], 550n)).resolves.toBe(true);
   });
 });
