@@ -4,8 +4,9 @@ import { appendToPostgres, type AppendOutcome, isUniqueViolation } from './postg
 
 /**
  * Group commit for appends with an exact expected revision or `no_stream` (what command
- * handlers send). An append arriving while `lanes` statements are already in flight waits,
- * and everything that waited goes out as ONE multi-row INSERT: one round trip and one
+ * handlers send). An append arriving while `lanes` statements are already in flight (the
+ * store uses its pool's size: every connection busy) waits, and everything that waited goes
+ * out as ONE multi-row INSERT: one round trip and one
  * commit for many streams. Each append keeps its own compare-and-swap (its rows go in only
  * if its expected revision is the stream's last), and the statement's outcome is told apart
  * per append:
