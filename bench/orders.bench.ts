@@ -1,6 +1,8 @@
 /**
  * `npm run bench:orders`: fully processed orders per second through the whole application
- * as users run it: the built `dist/main.js all` in a child process (issue 4, section 8).
+ * as users run it: the built `dist/main.js all` in a child process (issue 4, section 8), or
+ * with BENCH_TOPOLOGY=split its five roles (payment-gateway, projector, inventory,
+ * fulfilment, api) as five child processes on the same database.
  * The bench builds nothing (the npm script runs `npm run build` first); the load client
  * (HTTP client, order tracker) runs in this process, outside the service's event loop.
  *
@@ -11,23 +13,33 @@
  *             placement→processed latency p50/p99
  *   half      an open loop at half the `full` rate for BENCH_SECONDS: its p99
  *   RSS       of the service process: VmRSS from /proc/<pid>/status every 100 ms, and its
- *             VmHWM (peak) at the end; this process's own RSS is reported beside it
+ *             VmHWM (peak) at the end; this process's own RSS is reported beside it. In
+ *             split mode the sums over the processes, and each role's VmHWM
  *
  * "Processed" is the OrderProcessed event, heard through a catch-up subscription on the
- * event store. Targets: processed/s >= B1 / 12; p99 <= 500 ms at half that rate; RSS < 300 MB.
+ * event store. Targets: processed/s >= B1 / 12; p99 <= 500 ms at half that rate; RSS < 300 MB
+ * (of the one process of `all`: split mode has no RSS target).
  *
  * Env: DATABASE_URL (a server to create a throw-away database on; else embedded PostgreSQL),
  * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (16),
  * BENCH_B1_SECONDS (10), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; its stdout and stderr go to a file
  * in the temporary directory, named on stderr), BENCH_NODE_ARGS (extra node flags for the
- * service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes).
+ * service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes),
+ * BENCH_TOPOLOGY (`all`, the default: one process; `split`: one process per role).
  * It reports and does not judge: exit 0 when a target is missed, non-zero on errors.
  */
 import { Client } from 'pg';
 import { openBenchDatabase, serverFacts } from './support/database';
 import { createPostgresEventStore } from '../src/eventstore';
-import { BENCH_ADMIN, checkBuilt, MAIN, procMemory, startApp } from './support/orders-app';
+import {
+  BENCH_ADMIN,
+  checkBuilt,
+  MAIN,
+  startService,
+  TOPOLOGIES,
+  type RunningService,
+} from './support/orders-app';
 import {
   closedLoopOrders,
   HttpClient,
@@ -40,7 +52,14 @@ import {
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
-import { announceDatabase, cleanupStack, positiveNumber, progress, runBench } from './support/cli';
+import {
+  announceDatabase,
+  cleanupStack,
+  oneOf,
+  positiveNumber,
+  progress,
+  runBench,
+} from './support/cli';
 
 const B1_WRITERS = 8;
 const PRODUCTS = 20;
@@ -50,6 +69,7 @@ const warmupSeconds = positiveNumber('BENCH_WARMUP_SECONDS', 3);
 const concurrency = Math.round(positiveNumber('BENCH_CONCURRENCY', 16));
 const b1Seconds = positiveNumber('BENCH_B1_SECONDS', 10);
 const drainMs = positiveNumber('BENCH_DRAIN_SECONDS', 300) * 1000;
+const topology = oneOf('BENCH_TOPOLOGY', TOPOLOGIES);
 const MB = 1024 * 1024;
 
 async function main(): Promise<void> {
@@ -93,12 +113,17 @@ async function main(): Promise<void> {
     progress(`B1: ${Math.round(b1.unitsPerSec)} commits/s`);
 
     progress(
-      `starting the application: node ${MAIN} all (gateway, projections, inventory, fulfilment, API)`,
+      topology === 'all'
+        ? `starting the application: node ${MAIN} all (gateway, projections, inventory, fulfilment, API)`
+        : `starting the application as one process per role: node ${MAIN} <role>`,
     );
-    const app = await startApp(db.connectionString, (stop) => closers.push(stop));
-    progress(`application ready (pid ${app.pid}, API ${app.apiBase}); its log: ${app.logFile}`);
-    // RSS of the service process (VmRSS every 100 ms, VmHWM at the end) and, for information,
-    // of this process (load client and order tracker).
+    const app = await startService(db.connectionString, topology, {
+      onSpawn: (stop) => closers.push(stop),
+      closing: () => closing !== undefined,
+    });
+    progress(`application ready (API ${app.apiBase}): ${describe(app)}`);
+    // RSS of the service processes (the sum of their VmRSS every 100 ms, their VmHWM at the
+    // end) and, for information, of this process (load client and order tracker).
     let serviceMaxRss = app.memory()?.rss ?? 0;
     let benchMaxRss = process.memoryUsage.rss();
     const sampler = setInterval(() => {
@@ -171,8 +196,8 @@ async function main(): Promise<void> {
     const checks = await guard(sanityChecks(meta, tracker, fixture, full, half));
     // Read while the service still runs: VmHWM is its peak RSS since it started.
     clearInterval(sampler);
-    const serviceEnd = app.memory() ?? procMemory(app.pid);
-    if (!serviceEnd) throw new Error('could not read the service process memory from /proc');
+    const serviceEnd = app.memory();
+    if (!serviceEnd) throw new Error('could not read the service processes memory from /proc');
     const benchRssAtEnd = process.memoryUsage.rss();
     const perOrder = {
       commits: (commitsAfter.commits - commitsBefore.commits) / Math.max(1, full.placed),
@@ -182,6 +207,7 @@ async function main(): Promise<void> {
 
     printOrdersReport({
       source: db.source,
+      topology,
       facts,
       config: {
         concurrency,
@@ -201,6 +227,11 @@ async function main(): Promise<void> {
           maxMb: Math.max(serviceEnd.hwm, serviceMaxRss) / MB,
           sampledMaxMb: Math.max(serviceMaxRss, serviceEnd.rss) / MB,
           atEndMb: serviceEnd.rss / MB,
+          ...(topology === 'split' && {
+            byRoleMaxMb: Object.fromEntries(
+              Object.entries(serviceEnd.byRole).map(([role, m]) => [role, m.hwm / MB]),
+            ),
+          }),
         },
         bench: {
           maxMb: Math.max(benchMaxRss, benchRssAtEnd) / MB,
@@ -245,6 +276,11 @@ function onSignals(closeAll: () => Promise<void>): void {
         .then(() => process.exit(128 + codes[signal]));
     });
   }
+}
+
+/** Each process: role, pid and log file. */
+function describe(app: RunningService): string {
+  return app.processes.map((p) => `${p.role} pid ${p.pid}, log ${p.logFile}`).join('; ');
 }
 
 /** Waits for every order of the phase to end, then sums the phase up. */

@@ -9,6 +9,15 @@ export function positiveNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** One of `choices` from the environment, or the first of them when unset. */
+export function oneOf<T extends string>(name: string, choices: readonly [T, ...T[]]): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return choices[0];
+  const chosen = choices.find((c) => c === raw);
+  if (chosen === undefined) throw new Error(`${name} must be one of: ${choices.join(', ')}`);
+  return chosen;
+}
+
 /** Progress goes to stderr, so stdout holds only the report. */
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
