@@ -397,6 +397,18 @@ describe('handleCommand', () => {
   });
 });
 
+/** The store, recording the revision each stream read starts from. */
+function watchingReads() {
+  const fromRevisions: (bigint | undefined)[] = [];
+  const watching = intercept({
+    readStream: (name, options) => {
+      fromRevisions.push(options?.fromRevision);
+      return store.readStream(name, options);
+    },
+  });
+  return { watching, fromRevisions };
+}
+
 describe('handleCommand with a stream state cache', () => {
   const balanceOf = async (stream: string) =>
     (await store.readStream(stream)).reduce(
@@ -443,13 +455,7 @@ describe('handleCommand with a stream state cache', () => {
     right(await handleCommand(store, account, { streamName: stream, command: deposit(10), cache }));
     // Another process (no cache) moves the stream on.
     right(await handleCommand(store, account, { streamName: stream, command: deposit(90) }));
-    const fromRevisions: (bigint | undefined)[] = [];
-    const watching = intercept({
-      readStream: (name, options) => {
-        fromRevisions.push(options?.fromRevision);
-        return store.readStream(name, options);
-      },
-    });
+    const { watching, fromRevisions } = watchingReads();
     const result = right(
       await handleCommand(watching, account, {
         streamName: stream,
@@ -579,13 +585,7 @@ describe('handleCommand with a stream state cache', () => {
     const stream = newStream();
     right(await handleCommand(store, account, { streamName: stream, command: deposit(5), cache }));
     right(await handleCommand(store, account, { streamName: stream, command: deposit(7) }));
-    const fromRevisions: (bigint | undefined)[] = [];
-    const watching = intercept({
-      readStream: (name, options) => {
-        fromRevisions.push(options?.fromRevision);
-        return store.readStream(name, options);
-      },
-    });
+    const { watching, fromRevisions } = watchingReads();
     expect(await loadState(watching, account, stream, cache)).toEqual({
       balance: 12,
       closed: false,
