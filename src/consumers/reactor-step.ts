@@ -72,6 +72,7 @@ class ReactorLoop {
   /** The first failure other than a handler's: ends the term once in-flight work settles. */
   private failure: { error: unknown } | undefined;
   private progressed: (() => void) | undefined;
+  private closing = false;
 
   constructor(
     private readonly ctx: StepContext,
@@ -124,6 +125,7 @@ class ReactorLoop {
       this.failure ??= { error };
     }
     await Promise.all([...this.lanes.values()].map((lane) => lane.done));
+    this.closing = true; // no more scheduled writes: the last one is below
     this.advance();
     clearTimeout(this.saveTimer);
     await this.saving;
@@ -220,7 +222,8 @@ class ReactorLoop {
   }
 
   private scheduleSave(): void {
-    if (this.doneTo <= this.saved || this.saving || this.saveTimer || this.failure) return;
+    if (this.closing || this.failure || this.saving || this.saveTimer) return;
+    if (this.doneTo <= this.saved) return;
     const wait = this.lastSaveAt + this.checkpointIntervalMs - Date.now();
     if (wait > 0) {
       this.saveTimer = setTimeout(() => {

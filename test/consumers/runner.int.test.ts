@@ -257,6 +257,55 @@ describe('consumer runner', () => {
     expect(done[done.length - 1]).toBe(slow);
   });
 
+  it('stores its last checkpoint on stop even while a checkpoint write is in flight', async () => {
+    // Slow checkpoint writes and no interval between them: the final write on stop must not
+    // race the one in flight (two compare-and-sets from one position: one would fail).
+    const slowPool = new Proxy(h.pool, {
+      get(target, property, receiver) {
+        if (property === 'query') {
+          return async (...args: unknown[]) => {
+            const text = typeof args[0] === 'string' ? args[0] : '';
+            if (text.includes('UPDATE consumer_checkpoints'))
+              await new Promise((r) => setTimeout(r, 150));
+            return (target.query as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const warnings: string[] = [];
+    const logger = {
+      info() {},
+      error() {},
+      warn: (_: object, message: string) => void warnings.push(message),
+    };
+    await h.store.appendToStream('stop-b', [{ type: 'Step', data: {} }]);
+    const last = (await h.store.appendToStream('stop-a', [{ type: 'Step', data: {} }])).position;
+    const done: bigint[] = [];
+    const runner = createConsumerRunner({
+      store: h.store,
+      pool: slowPool,
+      pollMs: 200,
+      checkpointIntervalMs: 0,
+      logger,
+      consumer: {
+        kind: 'reactor',
+        name: 'stop-in-flight',
+        filter: { streamPrefixes: ['stop-'] },
+        concurrency: 2,
+        handle: async (event) => {
+          if (event.streamName === 'stop-a') await new Promise((r) => setTimeout(r, 50));
+          done.push(event.position);
+        },
+      },
+    });
+    runner.start();
+    await waitFor(() => done.length === 2, 'both handled');
+    await runner.stop();
+    expect(warnings.filter((w) => w.includes('deposed'))).toEqual([]);
+    expect(await storedCheckpoint(h.pool, 'stop-in-flight')).toBeGreaterThanOrEqual(last);
+  });
+
   it('survives a failing read: keeps the lock, backs off, and carries on', async () => {
     let failReads = 2;
     const store: EventStore = Object.create(h.store) as EventStore;
