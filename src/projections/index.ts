@@ -17,7 +17,6 @@ export { PRODUCTS_PROJECTION, productsProjection } from './products.projection';
 export { resetProjection, type ProjectionDefinition } from './projection';
 export {
   readYourWrites,
-  waitForProjections,
   type AwaitProjections,
   type ReadYourWritesOptions,
 } from './read-your-writes';

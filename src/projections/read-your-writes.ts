@@ -106,13 +106,3 @@ export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}):
     });
   };
 }
-
-/** One write's wait, without a shared watcher (see `readYourWrites`). */
-export function waitForProjections(
-  pool: Pool,
-  names: readonly string[],
-  position: bigint,
-  options: ReadYourWritesOptions = {},
-): Promise<boolean> {
-  return readYourWrites(pool, options)(names, position);
-}

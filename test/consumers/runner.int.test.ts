@@ -13,6 +13,7 @@ import {
   storedCheckpoint,
   waitFor,
 } from './fixtures/helpers';
+import { aroundQuery } from '../support/pool-proxy';
 
 let h: Harness;
 const runners: ConsumerRunner[] = [];
@@ -260,18 +261,11 @@ describe('consumer runner', () => {
   it('stores its last checkpoint on stop even while a checkpoint write is in flight', async () => {
     // Slow checkpoint writes and no interval between them: the final write on stop must not
     // race the one in flight (two compare-and-sets from one position: one would fail).
-    const slowPool = new Proxy(h.pool, {
-      get(target, property, receiver) {
-        if (property === 'query') {
-          return async (...args: unknown[]) => {
-            const text = typeof args[0] === 'string' ? args[0] : '';
-            if (text.includes('UPDATE consumer_checkpoints'))
-              await new Promise((r) => setTimeout(r, 150));
-            return (target.query as (...a: unknown[]) => unknown)(...args);
-          };
-        }
-        return Reflect.get(target, property, receiver) as unknown;
-      },
+    const slowPool = aroundQuery(h.pool, async (args, query) => {
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      if (text.includes('UPDATE consumer_checkpoints'))
+        await new Promise((r) => setTimeout(r, 150));
+      return query(...args);
     });
     const warnings: string[] = [];
     const logger = {

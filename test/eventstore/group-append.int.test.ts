@@ -5,6 +5,7 @@ import { GroupAppend } from '../../src/eventstore/postgres/group-append';
 import type { AppendOutcome } from '../../src/eventstore/postgres/postgres-append';
 import { serializeEvents } from '../../src/eventstore/validation';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { aroundQuery } from '../support/pool-proxy';
 
 // Group commit: appends queued behind one in flight go out as one statement. These tests
 // hold the single lane with a first append, queue a batch behind it, and check that every
@@ -31,16 +32,9 @@ const events = (n: number, ids = Array.from({ length: n }, () => randomUUID())) 
 /** Counts the statements the pool sends. */
 function countingPool(): { pool: Pool; statements: () => number } {
   let n = 0;
-  const counting = new Proxy(pool, {
-    get(target, property, receiver) {
-      if (property === 'query') {
-        return (...args: unknown[]) => {
-          n++;
-          return (target.query as (...a: unknown[]) => unknown)(...args);
-        };
-      }
-      return Reflect.get(target, property, receiver) as unknown;
-    },
+  const counting = aroundQuery(pool, (args, query) => {
+    n++;
+    return query(...args);
   });
   return { pool: counting, statements: () => n };
 }
@@ -160,17 +154,9 @@ describe('group append', () => {
 
   it('fails every append of a batch whose statement fails for another reason', async () => {
     let calls = 0;
-    const failing = new Proxy(pool, {
-      get(target, property, receiver) {
-        if (property === 'query') {
-          return (...args: unknown[]) =>
-            ++calls === 2
-              ? Promise.reject(new Error('connection lost'))
-              : (target.query as (...a: unknown[]) => unknown)(...args);
-        }
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
+    const failing = aroundQuery(pool, (args, query) =>
+      ++calls === 2 ? Promise.reject(new Error('connection lost')) : query(...args),
+    );
     const group = new GroupAppend(failing, 1);
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
     const a = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));

@@ -1,7 +1,7 @@
-import type { Pool } from 'pg';
 import { checkpointMoved } from '../../src/consumers/progress-signal';
-import { readYourWrites, waitForProjections } from '../../src/projections';
+import { readYourWrites, type ReadYourWritesOptions } from '../../src/projections';
 import { createCatalogHarness, type CatalogHarness } from './harness';
+import { aroundQuery } from '../support/pool-proxy';
 
 let h: CatalogHarness;
 
@@ -16,15 +16,22 @@ afterAll(async () => {
   await h.close();
 });
 
-describe('waitForProjections', () => {
+/** One write's wait, through a watcher of its own. */
+const waitForProjections = (
+  names: readonly string[],
+  position: bigint,
+  options: ReadYourWritesOptions = {},
+) => readYourWrites(h.pool, options)(names, position);
+
+describe('read-your-writes', () => {
   it('resolves true at once when every named checkpoint has reached the position', async () => {
     const started = Date.now();
-    await expect(waitForProjections(h.pool, ['a', 'b'], 3n)).resolves.toBe(true);
+    await expect(waitForProjections(['a', 'b'], 3n)).resolves.toBe(true);
     expect(Date.now() - started).toBeLessThan(500);
   });
 
   it('waits for a checkpoint that is behind, and resolves once it moves', async () => {
-    const waiting = waitForProjections(h.pool, ['a', 'b'], 7n, { timeoutMs: 5_000 });
+    const waiting = waitForProjections(['a', 'b'], 7n, { timeoutMs: 5_000 });
     let settled = false;
     void waiting.then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 150));
@@ -38,7 +45,7 @@ describe('waitForProjections', () => {
     const logger = { warn: (details: object) => void warnings.push(details) };
     const started = Date.now();
     await expect(
-      waitForProjections(h.pool, ['a', 'missing'], 5n, { timeoutMs: 300, logger }),
+      waitForProjections(['a', 'missing'], 5n, { timeoutMs: 300, logger }),
     ).resolves.toBe(false);
     const waited = Date.now() - started;
     expect(waited).toBeGreaterThanOrEqual(290);
@@ -48,16 +55,9 @@ describe('waitForProjections', () => {
 
   it('watches for every waiting write with one query at a time', async () => {
     let queries = 0;
-    const counting = new Proxy(h.pool, {
-      get(target, property, receiver) {
-        if (property === 'query') {
-          return (...args: Parameters<Pool['query']>) => {
-            queries++;
-            return (target.query as (...a: unknown[]) => unknown)(...args);
-          };
-        }
-        return Reflect.get(target, property, receiver) as unknown;
-      },
+    const counting = aroundQuery(h.pool, (args, query) => {
+      queries++;
+      return query(...args);
     });
     const wait = readYourWrites(counting, { timeoutMs: 5_000, intervalMs: 5 });
     const writes = Array.from({ length: 20 }, (_, i) => wait(['a', 'b'], 20n + BigInt(i % 3)));

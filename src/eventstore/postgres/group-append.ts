@@ -73,11 +73,7 @@ export class GroupAppend {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) {
-      const [p] = batch as [Pending];
-      await appendToPostgres(this.pool, p.stream, p.expected, p.events).then(p.resolve, p.reject);
-      return;
-    }
+    if (batch.length === 1) return this.alone(batch[0]!);
     let rows: { stream_name: string; revision: string; position: string }[];
     try {
       ({ rows } = await this.pool.query<{
