@@ -49,6 +49,7 @@ import {
   type Fixture,
   type PlacementResult,
 } from './support/orders-client';
+import { cpuPerOrder, cpuSnapshot } from './support/cpu';
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
@@ -167,6 +168,8 @@ async function main(): Promise<void> {
 
     progress(`full: ${concurrency} clients for ${seconds} s, then waiting for every order`);
     const commitsBefore = await commitsAndEvents(meta);
+    const pids = app.processes.map((p) => p.pid);
+    const cpuBeforeFull = cpuSnapshot(pids);
     const fullPlacement = await guard(
       closedLoopOrders(client, app.apiBase, fixture, tracker, {
         concurrency,
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
       }),
     );
     const full = await guard(finish(tracker, fullPlacement, seconds * 1000));
+    const cpuFull = cpuPerOrder(cpuBeforeFull, cpuSnapshot(pids), full.placed);
     const commitsAfter = await commitsAndEvents(meta);
     n += fullPlacement.ids.length + 1;
     progress(
@@ -183,6 +187,7 @@ async function main(): Promise<void> {
 
     const askedPerSec = full.processedPerSec / 2;
     progress(`half: open loop at ${askedPerSec.toFixed(1)} orders/s for ${seconds} s`);
+    const cpuBeforeHalf = cpuSnapshot(pids);
     const halfPlacement = await guard(
       openLoopOrders(openClient, app.apiBase, fixture, tracker, {
         ratePerSec: askedPerSec,
@@ -191,6 +196,7 @@ async function main(): Promise<void> {
       }),
     );
     const half = await guard(finish(tracker, halfPlacement, seconds * 1000));
+    const cpuHalf = cpuPerOrder(cpuBeforeHalf, cpuSnapshot(pids), half.placed);
     progress(`half: p99 ${Math.round(half.latency.p99)} ms`);
 
     const checks = await guard(sanityChecks(meta, tracker, fixture, full, half));
@@ -242,6 +248,7 @@ async function main(): Promise<void> {
       },
       checks,
       perOrder,
+      cpu: { full: cpuFull, half: cpuHalf },
       steps,
     });
   } catch (error) {

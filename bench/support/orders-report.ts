@@ -1,3 +1,4 @@
+import type { CpuPerOrder } from './cpu';
 import { cpus } from 'node:os';
 import type { Topology } from './orders-app';
 import { fmt, formatTable, round } from './report';
@@ -55,6 +56,8 @@ export interface OrdersResults {
   checks: string[];
   /** During the full phase, per placed order: database commits (all sessions), events. */
   perOrder: { commits: number; events: number };
+  /** CPU time per placed order in each phase (placement to the last order processed). */
+  cpu: { full: CpuPerOrder; half: CpuPerOrder };
   /** Median ms between consecutive events of an order's stream, half-rate orders. */
   steps: Record<string, number>;
 }
@@ -125,6 +128,12 @@ export function printOrdersReport(r: OrdersResults): void {
       `${fmt(r.perOrder.events)} events per order in the full phase ` +
       `(B1 / commits per order = ${fmt(r.b1.unitsPerSec / r.perOrder.commits, 'orders/s')} if commits were all it took);`,
   );
+  const cpuLine = (name: string, c: CpuPerOrder) =>
+    `${name}: service ${fmt(c.serviceMs)}, PostgreSQL ${fmt(c.postgresMs)}, load client ` +
+    `${fmt(c.benchMs, 'ms')} (machine ${fmt(c.machineBusyPct, '% busy')})`;
+  console.log(
+    `CPU time per order, user + system: ${cpuLine('full', r.cpu.full)}; ${cpuLine('half', r.cpu.half)}`,
+  );
   console.log(
     `median gaps in an order's stream at half rate: ${Object.entries(r.steps)
       .map(([step, ms]) => `${step} ${fmt(ms, 'ms')}`)
@@ -190,6 +199,17 @@ export function printOrdersReport(r: OrdersResults): void {
         },
       },
       perOrder: { commits: round(r.perOrder.commits, 1), events: round(r.perOrder.events, 1) },
+      cpuPerOrderMs: Object.fromEntries(
+        Object.entries(r.cpu).map(([phase, c]) => [
+          phase,
+          {
+            service: round(c.serviceMs, 2),
+            postgres: round(c.postgresMs, 2),
+            loadClient: round(c.benchMs, 2),
+            machineBusyPct: round(c.machineBusyPct, 0),
+          },
+        ]),
+      ),
       stepsP50Ms: Object.fromEntries(Object.entries(r.steps).map(([k, v]) => [k, round(v, 1)])),
       met,
       checks: r.checks,

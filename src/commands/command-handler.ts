@@ -66,6 +66,13 @@ export interface HandleCommandOptions<Command, Event extends DomainEvent> {
    * or refused returns that instead of the first result. Ignored with `expectedRevision`.
    */
   cache?: StreamStateCache;
+  /**
+   * With `cache`: the stream is new as far as the caller knows (its id was just made, or
+   * derived from a key). A cache miss then decides on the empty stream and appends with
+   * `no_stream` without reading first; if the stream does exist, the append's conflict
+   * reads it and the command is decided again (a repeat answered with its first result).
+   */
+  fresh?: boolean;
 }
 
 /** An event the command recorded, with what the store gave it. */
@@ -234,7 +241,9 @@ async function handleCached<Command, Event extends DomainEvent, State, Error ext
   const uncached = () => handleCommand(store, decider, { ...options, cache: undefined });
   for (let attempt = 1; ; attempt++) {
     let entry = cache.get(streamName, decider);
-    if (!entry) {
+    if (!entry && options.fresh && attempt === 1) {
+      entry = cache.empty(decider, decider.initialState);
+    } else if (!entry) {
       const recorded = await store.readStream(streamName);
       entry = fold(cache.empty(decider, decider.initialState), recorded);
       cache.set(streamName, entry);
@@ -329,16 +338,26 @@ function foldInto<Event extends DomainEvent, State>(
 /**
  * A stream's current state through `cache`: the cached fold plus the tail written since
  * (one read, usually empty), or the whole stream on a miss. Runs in the stream's queue.
+ *
+ * `atLeast`: a revision the caller knows the stream has reached (the revision of the event
+ * it is handling). A cached fold that far along is returned without reading: it may miss
+ * later events, which every decision made on it must tolerate; a command appended on it
+ * meets them as a conflict.
  */
 export function loadState<Event extends DomainEvent, State>(
   store: EventStore,
   decider: Decider<unknown, Event, State, DomainError>,
   streamName: string,
   cache: StreamStateCache,
-  decode: (recorded: RecordedEvent) => Event = defaultDecode<Event>,
+  options: { decode?: (recorded: RecordedEvent) => Event; atLeast?: bigint } = {},
 ): Promise<State> {
+  const decode = options.decode ?? defaultDecode<Event>;
   return cache.exclusive(streamName, async () => {
-    const entry = cache.get(streamName, decider) ?? cache.empty(decider, decider.initialState);
+    const cached = cache.get(streamName, decider);
+    if (cached && options.atLeast !== undefined && cached.revision >= options.atLeast) {
+      return cached.state as State;
+    }
+    const entry = cached ?? cache.empty(decider, decider.initialState);
     const tail = await store.readStream(streamName, { fromRevision: entry.revision + 1n });
     const next = foldInto(entry, tail, decider, decode);
     if (next.revision >= 0n) cache.set(streamName, next);

@@ -15,6 +15,7 @@ import {
 import { evolveOrder, initialOrderState } from '../domain/orders/order.state';
 import type { EventStore } from '../eventstore';
 import { listAddresses } from '../identity/users';
+import { orderStateCache } from './stream-caches';
 import { handleCommand, uuidV5, type CommandMetadata, type CommandResult } from './command-handler';
 
 export interface OrderCommandDeps {
@@ -185,6 +186,10 @@ export async function placeOrder(
     command: { type: 'PlaceOrder', ...input },
     commandId: `place-order:${req.orderId}`,
     metadata,
+    // The id is new or derived from an idempotency key: no read before the append, and the
+    // fulfilment process in this process finds the placed order in the shared cache.
+    cache: orderStateCache(deps.store),
+    fresh: true,
   });
 }
 

@@ -25,7 +25,7 @@ import {
   type PaymentError,
 } from '../domain/payments/payment.decider';
 import { paymentStream, type PaymentEvent } from '../domain/payments/payment.events';
-import { StreamStateCache } from '../commands/stream-state-cache';
+import { inventoryStateCache, orderStateCache } from '../commands/stream-caches';
 import type { EventStore, RecordedEvent } from '../eventstore';
 
 /**
@@ -56,45 +56,10 @@ export function orderCommand(
     command,
     commandId,
     metadata,
-    cache: orderCache(store),
+    cache: orderStateCache(store),
     decodeEvent: decodeOrderEvent,
   });
 }
-
-/**
- * The inventory states this process has folded, one cache per event store. A product's
- * stream grows with every order line and every saga step reserves or releases on it: the
- * cache spares re-reading it, and its per-stream queue keeps this process's concurrent
- * handlers from colliding on one product. Safe for the inventory decider: its repeats either
- * write the same event ids (recognised by the store) or are no-ops.
- */
-const inventoryStates = new WeakMap<EventStore, StreamStateCache>();
-
-/**
- * The order and payment states this process has folded, one cache per event store. These
- * streams are short, so the cache keeps their event ids too: a repeat of any command is
- * answered with its first result, as without a cache, while a fresh command appends
- * without reading the stream first.
- */
-const orderStates = new WeakMap<EventStore, StreamStateCache>();
-
-function cacheOf(
-  caches: WeakMap<EventStore, StreamStateCache>,
-  store: EventStore,
-  make: () => StreamStateCache,
-): StreamStateCache {
-  let cache = caches.get(store);
-  if (!cache) {
-    cache = make();
-    caches.set(store, cache);
-  }
-  return cache;
-}
-
-const inventoryCache = (store: EventStore) =>
-  cacheOf(inventoryStates, store, () => new StreamStateCache(1_000));
-const orderCache = (store: EventStore) =>
-  cacheOf(orderStates, store, () => new StreamStateCache(20_000, true));
 
 export function inventoryCommand(
   store: EventStore,
@@ -107,22 +72,25 @@ export function inventoryCommand(
     command,
     commandId,
     metadata,
-    cache: inventoryCache(store),
+    cache: inventoryStateCache(store),
   });
 }
 
+/** `fresh`: the payment stream is not expected to exist yet (see `handleCommand`). */
 export function paymentCommand(
   store: EventStore,
   command: PaymentCommand,
   commandId: string,
   metadata: CommandMetadata,
+  fresh = false,
 ): Result<PaymentError, PaymentEvent> {
   return handleCommand(store, paymentDecider, {
     streamName: paymentStream(command.orderId),
     command,
     commandId,
     metadata,
-    cache: orderCache(store),
+    cache: orderStateCache(store),
+    fresh,
   });
 }
 
@@ -133,9 +101,19 @@ export function decodeOrderEvent(event: RecordedEvent): OrderEvent {
   return decoded.right;
 }
 
-/** The order's current state: the cached fold and the tail written since. */
-export function loadOrder(store: EventStore, orderId: string): Promise<OrderState> {
-  return loadState(store, orderDecider, orderStream(orderId), orderCache(store), decodeOrderEvent);
+/**
+ * The order's current state: the cached fold and the tail written since. `atLeast`: the
+ * revision of the event being handled; a cached fold that far along is taken as it is.
+ */
+export function loadOrder(
+  store: EventStore,
+  orderId: string,
+  atLeast?: bigint,
+): Promise<OrderState> {
+  return loadState(store, orderDecider, orderStream(orderId), orderStateCache(store), {
+    decode: decodeOrderEvent,
+    ...(atLeast !== undefined && { atLeast }),
+  });
 }
 
 /** The value of a command expected to succeed; a refusal here is a bug or bad data: throw. */

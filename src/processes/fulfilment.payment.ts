@@ -45,8 +45,10 @@ export async function takePayment(
   deps: PaymentDeps,
   orderId: string,
   cause: CommandMetadata,
+  /** The revision of the event that asked for payment. */
+  seenRevision?: bigint,
 ): Promise<void> {
-  const order = await loadOrder(deps.store, orderId);
+  const order = await loadOrder(deps.store, orderId, seenRevision);
   if (order.status === 'paid') return markProcessed(deps, orderId, cause); // crashed after capture
   if (order.status !== 'stock_reserved') return;
   const token = await paymentToken(deps.pool, orderId);
@@ -61,6 +63,7 @@ export async function takePayment(
       { type: 'RequestPayment', orderId, amount, currency, attempt: 1, now: nowIso() },
       `${orderId}:payment-request:1`,
       cause,
+      true,
     ),
   );
   const charged = await deps.paymentClient.charge({ orderId, amount, currency, token });

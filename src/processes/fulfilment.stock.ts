@@ -32,9 +32,11 @@ export async function attemptReservation(
   orderId: string,
   attempt: number,
   cause: CommandMetadata,
+  /** The revision of the event that set this attempt off, if one did. */
+  seenRevision?: bigint,
 ): Promise<void> {
   const { store } = deps;
-  const order = await loadOrder(store, orderId);
+  const order = await loadOrder(store, orderId, seenRevision);
   if (!order.exists || order.status !== 'pending' || order.stockAttempts + 1 !== attempt) return;
   const lines: StockLine[] = order.items.map(({ productId, quantity }) => ({
     productId,

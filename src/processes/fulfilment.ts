@@ -52,7 +52,7 @@ async function handleFulfilment(deps: FulfilmentDeps, recorded: RecordedEvent): 
   const { orderId } = event.data;
   switch (event.type) {
     case 'OrderPlaced':
-      return attemptReservation(deps, orderId, 1, cause);
+      return attemptReservation(deps, orderId, 1, cause, recorded.revision);
     case 'OrderStockReservationFailed':
       // Also scheduled right after the append; this covers a crash between the two.
       if (event.data.retryAt === undefined) return closeRetries(deps.pool, orderId);
@@ -69,7 +69,7 @@ async function handleFulfilment(deps: FulfilmentDeps, recorded: RecordedEvent): 
         attempt: 1,
         dueAt: new Date(new Date(event.data.at).getTime() + deps.config.reservationTtlMs),
       });
-      return takePayment(deps, orderId, cause);
+      return takePayment(deps, orderId, cause, recorded.revision);
     case 'OrderPaymentCaptured':
       // Money taken after the order stopped: give it back.
       if (event.data.closedAs !== undefined) await refundOrder(deps, orderId, cause);

@@ -45,7 +45,7 @@ async function handleInventory(deps: InventoryReactionsDeps, recorded: RecordedE
   const { orderId } = event.data;
   switch (event.type) {
     case 'OrderProcessed': {
-      const order = await loadOrder(deps.store, orderId);
+      const order = await loadOrder(deps.store, orderId, recorded.revision);
       for (const { productId } of order.items) {
         const result = await inventoryCommand(
           deps.store,

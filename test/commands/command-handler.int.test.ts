@@ -594,6 +594,79 @@ describe('handleCommand with a stream state cache', () => {
     expect(await loadState(watching, account, newStream(), cache)).toEqual(account.initialState);
   });
 
+  it('with atLeast, takes a cached state that far along as it is, and reads a tail when behind', async () => {
+    const cache = new StreamStateCache(10, true);
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(5), cache }));
+    const { watching, fromRevisions } = watchingReads();
+    expect(await loadState(watching, account, stream, cache, { atLeast: 0n })).toMatchObject({
+      balance: 5,
+    });
+    expect(fromRevisions).toEqual([]);
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(7) }));
+    // The handled event is at revision 1, beyond the cached 0: the tail is read.
+    expect(await loadState(watching, account, stream, cache, { atLeast: 1n })).toMatchObject({
+      balance: 12,
+    });
+    expect(fromRevisions).toEqual([1n]);
+  });
+
+  it('fresh: appends to a new stream without reading it first', async () => {
+    const cache = new StreamStateCache(10, true);
+    const stream = newStream();
+    const { watching, fromRevisions } = watchingReads();
+    const placed = right(
+      await handleCommand(watching, account, {
+        streamName: stream,
+        command: deposit(5),
+        cache,
+        fresh: true,
+        commandId: `open:${stream}`,
+      }),
+    );
+    expect(placed.nextRevision).toBe(0n);
+    expect(fromRevisions).toEqual([]);
+    // The cache holds it: the next command neither reads.
+    right(
+      await handleCommand(watching, account, { streamName: stream, command: deposit(1), cache }),
+    );
+    expect(fromRevisions).toEqual([]);
+    expect(await balanceOf(stream)).toBe(6);
+  });
+
+  it('fresh: a stream that does exist is read on the conflict; a repeat gets its first result', async () => {
+    const stream = newStream();
+    const commandId = `open:${stream}`;
+    const first = right(
+      await handleCommand(store, account, { streamName: stream, command: deposit(5), commandId }),
+    );
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(2) }));
+    const { watching, fromRevisions } = watchingReads();
+    // A repeat through a cache that never saw the stream: no second write.
+    const again = right(
+      await handleCommand(watching, account, {
+        streamName: stream,
+        command: deposit(5),
+        commandId,
+        cache: new StreamStateCache(10, true),
+        fresh: true,
+      }),
+    );
+    expect(again.events.map((e) => e.id)).toEqual(first.events.map((e) => e.id));
+    // Another command, also believed fresh: decided again on the stream's real state.
+    const withdrawn = right(
+      await handleCommand(watching, account, {
+        streamName: stream,
+        command: { type: 'Withdraw', amount: 7 },
+        cache: new StreamStateCache(10, true),
+        fresh: true,
+      }),
+    );
+    expect(withdrawn.nextRevision).toBe(2n);
+    expect(await balanceOf(stream)).toBe(0);
+    expect(fromRevisions.length).toBeGreaterThan(0);
+  });
+
   it('evicts the least recently used stream beyond its bound', () => {
     const cache = new StreamStateCache(2);
     const entry = { owner: account, revision: 0n, position: 1n, state: {} };

@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time spent, in ms (user + system), read from /proc: by the service's processes, by
+ * PostgreSQL (every process named `postgres` on the machine: the server, its backends and
+ * background workers), by this process (the load client), and the machine as a whole.
+ * Linux only; every figure is NaN where /proc cannot be read.
+ */
+export interface CpuSnapshot {
+  serviceMs: number;
+  postgresMs: number;
+  benchMs: number;
+  machineBusyMs: number;
+  machineTotalMs: number;
+}
+
+/** What a phase cost per order, from two snapshots around it. */
+export interface CpuPerOrder {
+  serviceMs: number;
+  postgresMs: number;
+  benchMs: number;
+  /** Busy share of the machine's CPU time over the phase, 0..100. */
+  machineBusyPct: number;
+}
+
+// /proc reports times in USER_HZ ticks, which Linux fixes at 100 per second for userspace.
+const MS_PER_TICK = 10;
+
+/** utime + stime of one process, ms; NaN once it is gone. */
+function processMs(pid: number | 'self'): { name: string; ms: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The name is in parentheses and may hold spaces: the fields start after the last ')'.
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // Fields 14 and 15 of the man page (utime, stime) are at 11 and 12 after the name.
+    return { name, ms: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK };
+  } catch {
+    return { name: '', ms: NaN };
+  }
+}
+
+function postgresMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const { name, ms } = processMs(Number(entry));
+    if (name === 'postgres' && Number.isFinite(ms)) total += ms;
+  }
+  return total;
+}
+
+function machineMs(): { busy: number; total: number } {
+  try {
+    const [line] = readFileSync('/proc/stat', 'utf8').split('\n');
+    // cpu  user nice system idle iowait irq softirq steal ...
+    const t = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const idle = (t[3] ?? 0) + (t[4] ?? 0);
+    const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: (total - idle) * MS_PER_TICK, total: total * MS_PER_TICK };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+export function cpuSnapshot(servicePids: readonly number[]): CpuSnapshot {
+  const machine = machineMs();
+  const usage = process.cpuUsage();
+  return {
+    serviceMs: servicePids.reduce((sum, pid) => sum + processMs(pid).ms, 0),
+    postgresMs: postgresMs(),
+    benchMs: (usage.user + usage.system) / 1000,
+    machineBusyMs: machine.busy,
+    machineTotalMs: machine.total,
+  };
+}
+
+export function cpuPerOrder(before: CpuSnapshot, after: CpuSnapshot, orders: number): CpuPerOrder {
+  const per = (field: keyof CpuSnapshot) => (after[field] - before[field]) / Math.max(1, orders);
+  const total = after.machineTotalMs - before.machineTotalMs;
+  return {
+    serviceMs: per('serviceMs'),
+    postgresMs: per('postgresMs'),
+    benchMs: per('benchMs'),
+    machineBusyPct: (100 * (after.machineBusyMs - before.machineBusyMs)) / total,
+  };
+}
