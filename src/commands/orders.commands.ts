@@ -15,6 +15,7 @@ import {
 import { evolveOrder, initialOrderState } from '../domain/orders/order.state';
 import type { EventStore } from '../eventstore';
 import { listAddresses } from '../identity/users';
+import { Batcher, batcherPer } from '../infra/batcher';
 import { orderStateCache } from './stream-caches';
 import { handleCommand, uuidV5, type CommandMetadata, type CommandResult } from './command-handler';
 
@@ -54,6 +55,23 @@ export interface PreparedOrder {
 
 type Address = { addressId: string } | { shippingAddress: ShippingAddress };
 
+type CatalogPrice = { id: string; price_minor: string; currency: string };
+
+// Concurrent placements price their lines in one query: each gets the live products it asked for.
+const priceReaders = batcherPer(
+  (pool: Pool) =>
+    new Batcher<readonly string[], Map<string, CatalogPrice>>(async (asks) => {
+      const { rows } = await pool.query<CatalogPrice>(
+        'SELECT id, price_minor, currency FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
+        [[...new Set(asks.flat())]],
+      );
+      const found = new Map(rows.map((r) => [r.id, r]));
+      return asks.map(
+        (ids) => new Map(ids.flatMap((id) => (found.has(id) ? [[id, found.get(id)!]] : []))),
+      );
+    }),
+);
+
 /**
  * Prices the lines from the catalog (live products only) and resolves the address (one the
  * user owns). Every unknown product and a foreign address are named together (422); only
@@ -65,11 +83,8 @@ export async function prepareOrder(
   lines: readonly OrderLineRequest[],
   address: Address,
 ): Promise<E.Either<PlacementError, PreparedOrder>> {
-  const { rows } = await pool.query<{ id: string; price_minor: string; currency: string }>(
-    'SELECT id, price_minor, currency FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
-    [lines.map((l) => l.productId)],
-  );
-  const catalog = new Map(rows.map((r) => [r.id, r]));
+  const catalog = await priceReaders(pool).call(lines.map((l) => l.productId));
+  const rows = [...catalog.values()];
   const errors: OrderFieldError[] = [];
   lines.forEach((l, i) => {
     if (!catalog.has(l.productId))
@@ -156,6 +171,19 @@ export async function claimIdempotencyKey(
   return rows[0]?.fingerprint === fingerprint ? 'repeat' : 'conflict';
 }
 
+// Concurrent placements store their tokens in one statement.
+const tokenWriters = batcherPer(
+  (pool: Pool) =>
+    new Batcher<{ orderId: string; token: string }, void>(async (tokens) => {
+      await pool.query(
+        `INSERT INTO order_payment_tokens (order_id, token)
+         SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (order_id) DO NOTHING`,
+        [tokens.map((t) => t.orderId), tokens.map((t) => t.token)],
+      );
+      return tokens.map(() => undefined);
+    }),
+);
+
 export interface PlaceOrderRequest extends PreparedOrder {
   orderId: string;
   userId: string;
@@ -175,11 +203,7 @@ export async function placeOrder(
   req: PlaceOrderRequest,
   metadata: CommandMetadata,
 ): Promise<E.Either<OrderError, CommandResult<OrderEvent>>> {
-  await deps.pool.query(
-    `INSERT INTO order_payment_tokens (order_id, token) VALUES ($1, $2)
-     ON CONFLICT (order_id) DO NOTHING`,
-    [req.orderId, req.paymentToken],
-  );
+  await tokenWriters(deps.pool).call({ orderId: req.orderId, token: req.paymentToken });
   const { paymentToken: _token, ...input } = req;
   return handleCommand(deps.store, orderDecider, {
     streamName: orderStream(req.orderId),

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { Batcher, batcherPer } from '../infra/batcher';
 import type { OrderHistoryEntry } from '../domain/orders/order.history';
 import type { ShippingAddress } from '../domain/orders/order.events';
 import type { OrderStatus } from '../domain/orders/order.state';
@@ -73,9 +74,23 @@ const toView = (r: OrderRow): OrderView => ({
   updatedAt: r.updated_at,
 });
 
-export async function getOrder(db: Pool, id: string): Promise<OrderView | undefined> {
-  const { rows } = await db.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = $1`, [id]);
-  return rows[0] && toView(rows[0]);
+// Concurrent requests for single orders (every placement answers with one) share a query.
+const orderReaders = batcherPer(
+  (db: Pool) =>
+    new Batcher<string, OrderView | undefined>(async (ids) => {
+      const { rows } = await db.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = ANY($1::uuid[])`, [
+        ids,
+      ]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => {
+        const row = byId.get(id);
+        return row && toView(row);
+      });
+    }),
+);
+
+export function getOrder(db: Pool, id: string): Promise<OrderView | undefined> {
+  return orderReaders(db).call(id);
 }
 
 /**

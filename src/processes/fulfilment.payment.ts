@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Pool } from 'pg';
+import { Batcher, batcherPer } from '../infra/batcher';
 import type { CommandMetadata } from '../commands/command-handler';
 import type { ConsumerLogger } from '../consumers';
 import type { OrderState } from '../domain/orders/order.decider';
@@ -25,13 +26,22 @@ export interface PaymentDeps {
   config: Pick<FulfilmentConfig, 'paymentCheckDelayMs' | 'paymentChecks'>;
 }
 
+// Concurrent payments look their tokens up in one statement.
+const tokenReaders = batcherPer(
+  (pool: Pool) =>
+    new Batcher<string, string | undefined>(async (orderIds) => {
+      const { rows } = await pool.query<{ order_id: string; token: string | null }>(
+        'SELECT order_id, token FROM order_payment_tokens WHERE order_id = ANY($1::uuid[])',
+        [orderIds],
+      );
+      const tokens = new Map(rows.map((r) => [r.order_id, r.token ?? undefined]));
+      return orderIds.map((id) => tokens.get(id));
+    }),
+);
+
 /** The gateway token the orders API stored for an order, if any. */
-export async function paymentToken(pool: Pool, orderId: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ token: string | null }>(
-    'SELECT token FROM order_payment_tokens WHERE order_id = $1',
-    [orderId],
-  );
-  return rows[0]?.token ?? undefined;
+export function paymentToken(pool: Pool, orderId: string): Promise<string | undefined> {
+  return tokenReaders(pool).call(orderId);
 }
 
 /**

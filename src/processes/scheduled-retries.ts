@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { Batcher, batcherPer } from '../infra/batcher';
 import { sleep } from '../consumers/backoff';
 import type { ConsumerLogger } from '../consumers';
 
@@ -12,30 +13,53 @@ export interface ScheduledRetry {
   dueAt: Date;
 }
 
-type Queryable = Pick<Pool | PoolClient, 'query'>;
+type NewRetry = { kind: ScheduledKind; orderId: string; attempt: number; dueAt: Date };
 
-/** Schedules work for later; the same (kind, order, attempt) again is a no-op. */
-export async function scheduleRetry(
-  db: Queryable,
-  retry: { kind: ScheduledKind; orderId: string; attempt: number; dueAt: Date },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO scheduled_retries (kind, order_id, attempt, due_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (kind, order_id, attempt) DO NOTHING`,
-    [retry.kind, retry.orderId, retry.attempt, retry.dueAt],
-  );
+// Saga handlers schedule and close concurrently: their rows go out in one statement each.
+const schedulers = batcherPer(
+  (pool: Pool) =>
+    new Batcher<NewRetry, void>(async (retries) => {
+      await pool.query(
+        `INSERT INTO scheduled_retries (kind, order_id, attempt, due_at)
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::timestamptz[])
+         ON CONFLICT (kind, order_id, attempt) DO NOTHING`,
+        [
+          retries.map((r) => r.kind),
+          retries.map((r) => r.orderId),
+          retries.map((r) => r.attempt),
+          retries.map((r) => r.dueAt),
+        ],
+      );
+      return retries.map(() => undefined);
+    }),
+);
+
+const closers = batcherPer(
+  (pool: Pool) =>
+    new Batcher<string, void>(async (orderIds) => {
+      await pool.query(
+        `UPDATE scheduled_retries SET done_at = now()
+          WHERE order_id = ANY($1::uuid[]) AND done_at IS NULL AND kind <> 'payment_check'`,
+        [orderIds],
+      );
+      return orderIds.map(() => undefined);
+    }),
+);
+
+/**
+ * Schedules work for later; the same (kind, order, attempt) again is a no-op. Resolves once
+ * the row is committed (written together with those scheduled meanwhile).
+ */
+export function scheduleRetry(pool: Pool, retry: NewRetry): Promise<void> {
+  return schedulers(pool).call(retry);
 }
 
 /**
  * Marks an order's pending work done: it reached a state where none of it applies. A payment
  * check stays: it finds out whether money moved, which matters most for a stopped order.
  */
-export async function closeRetries(db: Queryable, orderId: string): Promise<void> {
-  await db.query(
-    `UPDATE scheduled_retries SET done_at = now()
-      WHERE order_id = $1 AND done_at IS NULL AND kind <> 'payment_check'`,
-    [orderId],
-  );
+export function closeRetries(pool: Pool, orderId: string): Promise<void> {
+  return closers(pool).call(orderId);
 }
 
 export interface RetryPoller {

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { createPostgresEventStore, type EventStore } from '../../src/eventstore';
-import { GroupAppend } from '../../src/eventstore/postgres/group-append';
+import { GROUP_APPEND, GroupAppend } from '../../src/eventstore/postgres/group-append';
 import type { AppendOutcome } from '../../src/eventstore/postgres/postgres-append';
 import { serializeEvents } from '../../src/eventstore/validation';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { aroundQuery } from '../support/pool-proxy';
 
-// Group commit: appends queued behind one in flight go out as one statement. These tests
-// hold the single lane with a first append, queue a batch behind it, and check that every
-// append of the batch gets the outcome it would have had alone.
+// Group commit: appends made in one turn of the event loop, or queued behind one in flight,
+// go out as one statement. Most tests hold the single lane with a first append (sent, then a
+// turn later the rest queued behind it) and check that every append of the batch gets the
+// outcome it would have had alone.
 
 let db: TestDatabase;
 let store: EventStore;
@@ -39,6 +40,8 @@ function countingPool(): { pool: Pool; statements: () => number } {
   return { pool: counting, statements: () => n };
 }
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 async function revisions(stream: string): Promise<string[]> {
   return (await store.readStream(stream)).map((e) => `${e.revision}:${e.type}`);
 }
@@ -52,6 +55,7 @@ describe('group append', () => {
     const streams = Array.from({ length: 5 }, () => `grp-${randomUUID()}`);
 
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await nextTurn(); // `first` is in flight: the rest queue behind it
     const batch = [
       ...streams.map((s, i) => group.append(s, 'no_stream', events(i + 1))),
       group.append(existing, 0n, events(2)),
@@ -77,6 +81,7 @@ describe('group append', () => {
     const fresh = `grp-${randomUUID()}`;
 
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await nextTurn(); // `first` is in flight: the rest queue behind it
     const gap = group.append(behind, 3n, events(1));
     const ok = group.append(fresh, 'no_stream', events(1));
     const [, wrong, appended] = await Promise.all([first, gap, ok]);
@@ -95,6 +100,7 @@ describe('group append', () => {
     const b = `grp-${randomUUID()}`;
 
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await nextTurn(); // `first` is in flight: the rest queue behind it
     const results = Promise.all([
       group.append(a, 'no_stream', events(2)),
       group.append(taken, 'no_stream', events(1)),
@@ -118,6 +124,7 @@ describe('group append', () => {
     const other = `grp-${randomUUID()}`;
 
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await nextTurn(); // `first` is in flight: the rest queue behind it
     const [, repeat, fresh] = await Promise.all([
       first,
       group.append(stream, 'no_stream', events(2, ids)),
@@ -138,6 +145,7 @@ describe('group append', () => {
     const stream = `grp-${randomUUID()}`;
     await store.appendToStream(stream, [{ type: 'First', data: {} }]);
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await nextTurn(); // `first` is in flight: the rest queue behind it
     const rivals = await Promise.all([
       group.append(stream, 0n, events(1)),
       group.append(stream, 0n, events(1)),
@@ -152,6 +160,48 @@ describe('group append', () => {
     expect(await store.readStream(stream)).toHaveLength(2);
   });
 
+  it('sends the appends of one turn together even with a lane free', async () => {
+    const { pool: counting, statements } = countingPool();
+    const group = new GroupAppend(counting, 10);
+    const streams = Array.from({ length: 4 }, () => `grp-${randomUUID()}`);
+    const outcomes = await Promise.all(streams.map((s) => group.append(s, 'no_stream', events(1))));
+    expect(statements()).toBe(1);
+    expect(outcomes.map((o) => o.outcome)).toEqual([
+      'appended',
+      'appended',
+      'appended',
+      'appended',
+    ]);
+    for (const s of streams) expect(await revisions(s)).toEqual(['0:Grouped']);
+  });
+
+  it('probes the revision index per row, never hashing the table, even planned on a small one', async () => {
+    // A plan made while es_events is small is cached with the prepared statement; a hashed
+    // subplan there would hash the whole, growing table on every append.
+    const fresh = await createTestDatabase();
+    const client = new Client({ connectionString: fresh.connectionString });
+    await client.connect();
+    try {
+      const small = await createPostgresEventStore({ connectionString: fresh.connectionString });
+      await small.appendToStream('grp-small', [{ type: 'First', data: {} }]);
+      await small.close();
+      await client.query('ANALYZE es_events');
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE grouped(jsonb) AS ${GROUP_APPEND}`);
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN EXECUTE grouped('[{"s":"grp-small","e":0,"k":1,"id":"${randomUUID()}","t":"T","d":{},"m":{}}]')`,
+      );
+      await client.query('ROLLBACK');
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('SubPlan');
+      expect(plan).not.toMatch(/hashed SubPlan/i);
+    } finally {
+      await client.end();
+      await fresh.drop();
+    }
+  });
+
   it('fails every append of a batch whose statement fails for another reason', async () => {
     let calls = 0;
     const failing = aroundQuery(pool, (args, query) =>
@@ -159,6 +209,7 @@ describe('group append', () => {
     );
     const group = new GroupAppend(failing, 1);
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
+    await nextTurn(); // `first` is in flight: the rest queue behind it
     const a = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
     const b = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));
     await expect(first).resolves.toMatchObject({ outcome: 'appended' });

@@ -131,6 +131,47 @@ describe('POST /orders', () => {
     expect(await orderEvents(h)).toHaveLength(before);
   });
 
+  it('prices, stores and answers concurrent placements each from its own request', async () => {
+    // Placements running at once share their catalog, token and read-model queries: each
+    // must still get its own lines, its own token and its own order, and a bad one alone fails.
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const bodies = Array.from({ length: 12 }, (_, i) => ({
+      items:
+        i === 5
+          ? [{ product_id: unknown, quantity: 1 }]
+          : [{ product_id: i % 2 === 0 ? cheap : dear, quantity: i + 1 }],
+      shipping_address: ADDRESS,
+      payment: { method: 'token', token: `tok_concurrent_${i}` },
+    }));
+    const answers = await Promise.all(bodies.map((body) => post(h, h.customerToken, body)));
+    answers.forEach((res, i) => {
+      if (i === 5) {
+        expect(res.status).toBe(422);
+        expect((res.body as ProblemBody).errors?.map((e) => e.field)).toEqual([
+          'body.items[0].product_id',
+        ]);
+        return;
+      }
+      expect(res.status).toBe(201);
+      const price = i % 2 === 0 ? 19.99 : 5.5;
+      expect(res.body).toMatchObject({
+        status: 'pending',
+        items: [{ product_id: i % 2 === 0 ? cheap : dear, quantity: i + 1, unit_price: price }],
+      });
+    });
+    const placed = answers.filter((res) => res.status === 201).map((res) => res.body as OrderBody);
+    expect(new Set(placed.map((o) => o.id)).size).toBe(11);
+    const { rows } = await h.pool.query<{ order_id: string; token: string }>(
+      'SELECT order_id, token FROM order_payment_tokens WHERE order_id = ANY($1::uuid[])',
+      [placed.map((o) => o.id)],
+    );
+    const tokenOf = new Map(rows.map((r) => [r.order_id, r.token]));
+    placed.forEach((order) => {
+      const i = answers.findIndex((res) => (res.body as OrderBody).id === order.id);
+      expect(tokenOf.get(order.id)).toBe(`tok_concurrent_${i}`);
+    });
+  });
+
   describe('bad orders name every bad field and change nothing', () => {
     const line = (over: object = {}) => ({ product_id: '', quantity: 1, ...over });
     const base = () => ({
