@@ -21,7 +21,7 @@
  * (of the one process of `all`: split mode has no RSS target).
  *
  * Env: DATABASE_URL (a server to create a throw-away database on; else embedded PostgreSQL),
- * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (16),
+ * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (64),
  * BENCH_B1_SECONDS (10), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; its stdout and stderr go to a file
  * in the temporary directory, named on stderr), BENCH_NODE_ARGS (extra node flags for the
@@ -67,7 +67,7 @@ const PRODUCTS = 20;
 const STOCK = 10_000_000;
 const seconds = positiveNumber('BENCH_SECONDS', 20);
 const warmupSeconds = positiveNumber('BENCH_WARMUP_SECONDS', 3);
-const concurrency = Math.round(positiveNumber('BENCH_CONCURRENCY', 16));
+const concurrency = Math.round(positiveNumber('BENCH_CONCURRENCY', 64));
 const b1Seconds = positiveNumber('BENCH_B1_SECONDS', 10);
 const drainMs = positiveNumber('BENCH_DRAIN_SECONDS', 300) * 1000;
 const topology = oneOf('BENCH_TOPOLOGY', TOPOLOGIES);

@@ -5,6 +5,7 @@ import type { Decider, DomainError, DomainEvent } from '../domain/decider';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
+  type AppendResult,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -127,6 +128,7 @@ export async function handleCommand<
   if (options.cache && expectedRevision === undefined) {
     const { cache } = options;
     const run = { ...options, cache: undefined, correlationId, decode, maxAttempts };
+    if (cache.batchCommands) return handleBatched(store, decider, run, cache);
     return cache.exclusive(streamName, () => handleCached(store, decider, run, cache));
   }
 
@@ -312,6 +314,133 @@ async function handleCached<Command, Event extends DomainEvent, State, Error ext
       if (attempt >= options.maxAttempts) throw error;
     }
   }
+}
+
+type CachedRun<Command, Event extends DomainEvent> = HandleCommandOptions<Command, Event> & {
+  correlationId: string;
+  decode: (recorded: RecordedEvent) => Event;
+  maxAttempts: number;
+};
+
+interface Queued<Command, Event extends DomainEvent, State, Error extends DomainError> {
+  decider: Decider<Command, Event, State, Error>;
+  run: CachedRun<Command, Event>;
+  resolve(result: E.Either<Error, CommandResult<Event>>): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * `handleCached` for a cache that batches commands: the command waits in its stream's
+ * queue; when the stream's turn comes, every command waiting by then is decided in order,
+ * each on the state the ones before it left, and all their events are appended together
+ * with the cached revision. The append's compare-and-swap vouches for every decision of the
+ * batch, refusals included, exactly as if the commands had run one after the other. A
+ * conflict or a duplicate id sends the batch's commands through `handleCached` one by one
+ * (tail read, repeats answered); any other failure forgets the stream and fails them all.
+ * A batched command's `position` is that of the batch's last event.
+ */
+function handleBatched<Command, Event extends DomainEvent, State, Error extends DomainError>(
+  store: EventStore,
+  decider: Decider<Command, Event, State, Error>,
+  run: CachedRun<Command, Event>,
+  cache: StreamStateCache,
+): Promise<E.Either<Error, CommandResult<Event>>> {
+  const stream = run.streamName;
+  return new Promise((resolve, reject) => {
+    const queue = cache.waiting.get(stream) ?? [];
+    cache.waiting.set(stream, queue);
+    queue.push({ decider, run, resolve, reject } satisfies Queued<Command, Event, State, Error>);
+    void cache.exclusive(stream, async () => {
+      const batch = (cache.waiting.get(stream) ?? []) as Queued<Command, Event, State, Error>[];
+      cache.waiting.delete(stream);
+      if (batch.length === 0) return; // taken by an earlier turn of the queue
+      await runBatch(store, batch, cache);
+    });
+  });
+}
+
+async function runBatch<Command, Event extends DomainEvent, State, Error extends DomainError>(
+  store: EventStore,
+  batch: Queued<Command, Event, State, Error>[],
+  cache: StreamStateCache,
+): Promise<void> {
+  const one = async (q: Queued<Command, Event, State, Error>) => {
+    try {
+      q.resolve(await handleCached(store, q.decider, q.run, cache));
+    } catch (error) {
+      q.reject(error);
+    }
+  };
+  const [first] = batch;
+  const entry = first && cache.get(first.run.streamName, first.decider);
+  // Alone, not yet cached, or folded by different deciders: one by one as ever.
+  if (!first || !entry || batch.length === 1 || batch.some((q) => q.decider !== first.decider)) {
+    for (const q of batch) await one(q);
+    return;
+  }
+  const { decider } = first;
+  let state = entry.state as State;
+  const decided: ({ left: Error } | { events: Prepared<Event>[]; offset: number })[] = [];
+  const appended: Prepared<Event>[] = [];
+  for (const { run } of batch) {
+    const decision = decider.decide(run.command, state);
+    if (E.isLeft(decision)) {
+      decided.push({ left: decision.left });
+      continue;
+    }
+    const events = eventsToAppend(
+      decider,
+      decision.right,
+      run.commandId,
+      run.correlationId,
+      run.metadata,
+    );
+    decided.push({ events, offset: appended.length });
+    appended.push(...events);
+    state = decision.right.reduce((s, e) => decider.evolve(s, e), state);
+  }
+  // Nothing to append would vouch for the cached state: one by one, with their tail reads.
+  if (appended.length === 0) {
+    for (const q of batch) await one(q);
+    return;
+  }
+  let result: AppendResult;
+  try {
+    result = await store.appendToStream(first.run.streamName, appendable(appended), {
+      expectedRevision: entry.revision < 0n ? 'no_stream' : entry.revision,
+    });
+  } catch (error) {
+    if (error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError) {
+      for (const q of batch) await one(q);
+      return;
+    }
+    cache.forget(first.run.streamName);
+    for (const q of batch) q.reject(error);
+    return;
+  }
+  cache.set(first.run.streamName, {
+    owner: decider,
+    revision: result.nextRevision,
+    position: result.position,
+    state,
+    ...(entry.eventIds && { eventIds: new Set([...entry.eventIds, ...appended.map((e) => e.id)]) }),
+  });
+  const firstRevision = result.nextRevision - BigInt(appended.length) + 1n;
+  batch.forEach((q, i) => {
+    const d = decided[i]!;
+    if ('left' in d) return q.resolve(E.left(d.left));
+    const revisionBefore = firstRevision + BigInt(d.offset) - 1n;
+    q.resolve(
+      E.right({
+        events: d.events.map((event, k) => ({
+          ...event,
+          revision: revisionBefore + 1n + BigInt(k),
+        })),
+        nextRevision: revisionBefore + BigInt(d.events.length),
+        position: result.position,
+      }),
+    );
+  });
 }
 
 function foldInto<Event extends DomainEvent, State>(

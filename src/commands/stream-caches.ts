@@ -10,13 +10,14 @@ const caches = {
   /**
    * Inventory states. A product's stream grows with every order line and every saga step
    * reserves or releases on it: the cache spares re-reading it, and its per-stream queue
-   * keeps this process's concurrent handlers from colliding on one product. Safe for the
-   * inventory decider: its repeats either write the same event ids (recognised by the
-   * store) or are no-ops.
+   * keeps this process's concurrent handlers from colliding on one product; commands that
+   * queue up behind one in flight go out together in one append. Safe for the inventory
+   * decider: its repeats either write the same event ids (recognised by the store) or are
+   * no-ops.
    */
   inventory: {
     states: new WeakMap<EventStore, StreamStateCache>(),
-    make: () => new StreamStateCache(1_000),
+    make: () => new StreamStateCache(1_000, false, true),
   },
   /**
    * Order and payment states. These streams are short, so the cache keeps their event ids
@@ -25,7 +26,7 @@ const caches = {
    */
   orders: {
     states: new WeakMap<EventStore, StreamStateCache>(),
-    make: () => new StreamStateCache(20_000, true),
+    make: () => new StreamStateCache(4_000, true),
   },
 };
 

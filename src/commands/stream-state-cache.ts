@@ -19,9 +19,19 @@ export class StreamStateCache {
    * earlier command is recognised before deciding (exact for every decider; for short
    * streams such as an order's). Without it a repeat is only recognised when it writes.
    */
+  /** Commands waiting for their stream's queue, per stream, when the cache batches them. */
+  readonly waiting = new Map<string, unknown[]>();
+
+  /**
+   * `batchCommands`: commands queued on one stream while an earlier one runs are decided
+   * one after the other on the cached state and appended together, in ONE append (see
+   * `handleCommand`). For hot streams (a product's inventory) whose commands arrive faster
+   * than one append round trip.
+   */
   constructor(
     private readonly maxStreams = 1_000,
     private readonly trackEventIds = false,
+    readonly batchCommands = false,
   ) {}
 
   /** The entry of a stream with no events yet. */

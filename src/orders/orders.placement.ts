@@ -11,7 +11,7 @@ import {
   prepareOrder,
 } from '../commands/orders.commands';
 import type { PaymentSummary } from '../domain/orders/order.events';
-import type { OrderState } from '../domain/orders/order.state';
+import { evolveOrder, initialOrderState, type OrderState } from '../domain/orders/order.state';
 import type { EventStore } from '../eventstore';
 import type { PaymentClient } from '../processes/payment-client';
 import type { Pool } from 'pg';
@@ -31,6 +31,8 @@ export interface Placed {
   position: bigint;
   /** The order as its stream tells, when the placement was a repeat of an earlier one. */
   existing?: OrderState;
+  /** The order as placed (status pending): the answer to a placement that wrote. */
+  placed?: OrderState;
 }
 
 const gatewayUnavailable = () =>
@@ -174,5 +176,9 @@ export async function placeFromRequest(
       input.metadata,
     ),
   );
-  return { orderId, position: result.position };
+  const placed = result.events.reduce(
+    (state, event) => evolveOrder(state, event),
+    initialOrderState,
+  );
+  return { orderId, position: result.position, ...(placed.exists && { placed }) };
 }

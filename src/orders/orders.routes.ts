@@ -63,6 +63,13 @@ export function orderRoutes(deps: OrdersApiDeps): RouteModule {
     return view;
   };
 
+  const asPlaced = async (state: OrderState, position: bigint) => {
+    await deps.awaitProjections([ORDERS_PROJECTION], position);
+    const view = orderFromState(state);
+    if (!view) throw new Error(`placed order ${state.orderId} has no OrderPlaced`);
+    return view;
+  };
+
   const visible = (ctx: AppContext, userId: string): boolean => {
     const user = currentUser(ctx);
     return user.role === 'admin' || user.id === userId;
@@ -109,7 +116,11 @@ export function orderRoutes(deps: OrdersApiDeps): RouteModule {
           metadata: metadataOf(ctx),
         },
       );
-      const order = await afterWrite(placed.orderId, placed.position, placed.existing);
+      // A new order is answered as placed (the contract's `pending`), once the read model
+      // shows it; by then the saga may have moved it on. A repeat shows it as it is now.
+      const order = placed.placed
+        ? await asPlaced(placed.placed, placed.position)
+        : await afterWrite(placed.orderId, placed.position, placed.existing);
       ctx.status = 201;
       ctx.set('Location', `${ctx.path}/${order.id}`);
       ctx.body = orderJson(order);

@@ -31,7 +31,7 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   retryPollMs: 1_000,
   paymentCheckDelayMs: 30_000,
   paymentChecks: 5,
-  concurrency: 32,
+  concurrency: 128,
 };
 
 const variables = {

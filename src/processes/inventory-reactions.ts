@@ -15,7 +15,7 @@ export const INVENTORY_REACTIONS_CONSUMER = 'inventory-reactions';
 export interface InventoryReactionsDeps {
   store: EventStore;
   logger: ConsumerLogger;
-  /** Order events handled at once, never two of one order (default 16). */
+  /** Order events handled at once, never two of one order (default 64). */
   concurrency?: number;
 }
 
@@ -34,7 +34,7 @@ export function inventoryReactor(deps: InventoryReactionsDeps): ReactorConsumer 
       streamPrefixes: ['order-'],
       eventTypes: ['OrderProcessed', 'OrderFailed', 'OrderCancelled'],
     },
-    concurrency: deps.concurrency ?? 16,
+    concurrency: deps.concurrency ?? 64,
     handle: (event) => handleInventory(deps, event),
   };
 }

@@ -667,6 +667,76 @@ describe('handleCommand with a stream state cache', () => {
     expect(fromRevisions.length).toBeGreaterThan(0);
   });
 
+  it('batching: commands waiting for their stream go out in one append, decided in order', async () => {
+    const cache = new StreamStateCache(10, false, true);
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(10), cache }));
+    let appends = 0;
+    const counting = intercept({
+      appendToStream: (...args) => {
+        appends++;
+        return store.appendToStream(...args);
+      },
+    });
+    const run = (command: Command) =>
+      handleCommand(counting, account, { streamName: stream, command, cache });
+    // All five wait for the stream's turn together, and share one append.
+    const results = await Promise.all([
+      run(deposit(5)),
+      run({ type: 'Withdraw', amount: 12 }),
+      run({ type: 'Withdraw', amount: 10 }), // refused: 3 left after the one before
+      run(deposit(1, 1)),
+      run({ type: 'Close' }),
+    ]);
+    expect(appends).toBe(1);
+    expect(results[2]).toEqual(E.left({ code: 'INSUFFICIENT_FUNDS', balance: 3 }));
+    const [deposited, withdrawn, , feeDeposit, closedResult] = results.map((r) =>
+      E.isRight(r) ? r.right : undefined,
+    );
+    expect(deposited?.nextRevision).toBe(1n);
+    expect(withdrawn?.events.map((e) => [e.type, e.revision])).toEqual([['Withdrawn', 2n]]);
+    expect(feeDeposit?.events.map((e) => [e.type, e.revision])).toEqual([
+      ['Deposited', 3n],
+      ['FeeCharged', 4n],
+    ]);
+    expect(closedResult?.nextRevision).toBe(5n);
+    expect((await store.readStream(stream)).map((e) => e.type)).toEqual([
+      'Deposited',
+      'Deposited',
+      'Withdrawn',
+      'Deposited',
+      'FeeCharged',
+      'Closed',
+    ]);
+    expect(await balanceOf(stream)).toBe(3);
+  });
+
+  it('batching: a batch that meets another writer is decided again one by one on the new state', async () => {
+    const cache = new StreamStateCache(10, false, true);
+    const stream = newStream();
+    right(await handleCommand(store, account, { streamName: stream, command: deposit(10), cache }));
+    let appends = 0;
+    const racing = intercept({
+      appendToStream: async (name, events, options) => {
+        // Before the batch's append, another process withdraws 8.
+        if (++appends === 1)
+          await store.appendToStream(name, [{ type: 'Withdrawn', data: { amount: 8 } }]);
+        return store.appendToStream(name, events, options);
+      },
+    });
+    const run = (command: Command) =>
+      handleCommand(racing, account, { streamName: stream, command, cache });
+    const results = await Promise.all([
+      run(deposit(1)),
+      run({ type: 'Withdraw', amount: 3 }),
+      run({ type: 'Withdraw', amount: 3 }), // 11 - 8 - 3 = 0 left: refused
+    ]);
+    expect(E.isRight(results[0])).toBe(true);
+    expect(E.isRight(results[1])).toBe(true);
+    expect(results[2]).toEqual(E.left({ code: 'INSUFFICIENT_FUNDS', balance: 0 }));
+    expect(await balanceOf(stream)).toBe(0);
+  });
+
   it('evicts the least recently used stream beyond its bound', () => {
     const cache = new StreamStateCache(2);
     const entry = { owner: account, revision: 0n, position: 1n, state: {} };

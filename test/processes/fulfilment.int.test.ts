@@ -166,13 +166,13 @@ describe('fulfilment: cancellation and restarts', () => {
   });
 
   it('resumes after a restart mid-way: every order processed, none charged twice', async () => {
-    // 60 orders, 32 handled at once: the first is processed while many are still waiting.
+    // 60 orders, 4 handled at once: the first is processed while many are still waiting.
     const a = await receiveStock(h, 100);
     const orders: string[] = [];
     for (let i = 0; i < 60; i++) {
       orders.push(await placeOrder(h, [{ productId: a, quantity: 1 }], TEST_CARDS.succeeds));
     }
-    h.start();
+    h.start({ concurrency: 4 });
     await waitFor(
       async () => (await orderState(h, orders[0]!)).status === 'processed',
       'first order processed',
