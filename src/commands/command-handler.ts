@@ -512,16 +512,27 @@ export const orderflowEventIdNamespace = '8f3a6c4e-2b1d-4f7a-9c55-0e6d3b7a91c2';
 
 /** RFC 4122 §4.3 name-based UUID, version 5 (SHA-1). */
 export function uuidV5(namespace: string, name: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(namespace)) {
-    throw new RangeError(`Bad namespace UUID ${namespace}`);
-  }
-  const namespaceBytes = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const namespaceBytes = namespaceBytesOf(namespace);
   const hash = createHash('sha1').update(namespaceBytes).update(name, 'utf8').digest();
   const bytes = hash.subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// The few namespaces in use, checked and decoded once each (every event id needs one).
+const namespaces = new Map<string, Buffer>();
+
+function namespaceBytesOf(namespace: string): Buffer {
+  let bytes = namespaces.get(namespace);
+  if (bytes) return bytes;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(namespace)) {
+    throw new RangeError(`Bad namespace UUID ${namespace}`);
+  }
+  bytes = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (namespaces.size < 64) namespaces.set(namespace, bytes);
+  return bytes;
 }
 
 function defaultDecode<Event extends DomainEvent>(recorded: RecordedEvent): Event {

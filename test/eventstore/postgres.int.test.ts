@@ -250,6 +250,26 @@ describe('PostgreSQL event store specifics', () => {
     });
   });
 
+  it("gives each event the row's created_at, to the millisecond, in stream and $all reads", async () => {
+    const stream = `created-${randomUUID()}`;
+    await store.appendToStream(stream, [{ type: 'Made', data: {} }]);
+    const client = new Client({ connectionString: db.connectionString });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ ms: string }>(
+        `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ms
+           FROM es_events WHERE stream_name = $1`,
+        [stream],
+      );
+      const [read] = await store.readStream(stream);
+      expect(read?.createdAt.toISOString()).toBe(rows[0]?.ms);
+      const all = await store.readAll({ filter: { streamPrefixes: [stream] } });
+      expect(all[0]?.createdAt.toISOString()).toBe(rows[0]?.ms);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('a crash mid-append writes nothing, and the store keeps working', async () => {
     const prefix = uniquePrefix('crash');
     const stream = `${prefix}-s`;

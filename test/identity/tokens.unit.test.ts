@@ -96,6 +96,27 @@ describe('token service', () => {
     await expectInvalid(tokens.verifyAccess(token));
   });
 
+  it('keeps refusing a token once it expires, though it was verified before', async () => {
+    let clock = Date.now();
+    const moving = createTokenService(SECRET, { now: () => new Date(clock) });
+    const token = await moving.signAccess(user);
+    await expect(moving.verifyAccess(token)).resolves.toEqual(user);
+    await expect(moving.verifyAccess(token)).resolves.toEqual(user); // remembered
+    clock += 15 * 60_000 + 1_000;
+    await expectInvalid(moving.verifyAccess(token));
+  });
+
+  it('verifies a changed token afresh: a verified one vouches for no other text', async () => {
+    const token = await tokens.signAccess(user);
+    await expect(tokens.verifyAccess(token)).resolves.toEqual(user);
+    const [header, payload, signature] = token.split('.');
+    const admin = b64({
+      ...JSON.parse(Buffer.from(payload!, 'base64url').toString()),
+      role: 'admin',
+    });
+    await expectInvalid(tokens.verifyAccess(`${header}.${admin}.${signature}`));
+  });
+
   it('refuses an alg:none token written by hand', async () => {
     await expectInvalid(tokens.verifyAccess(unsecured(accessClaims())));
     await expectInvalid(
