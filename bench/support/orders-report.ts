@@ -38,7 +38,8 @@ export interface OrdersResults {
   };
   b1: ClosedLoopResult;
   full: OrdersPhase;
-  half: OrdersPhase & { askedPerSec: number };
+  /** `target`: at B1 / 24; `measured`: at half the full rate (B1 / 24 was beyond it). */
+  half: OrdersPhase & { askedPerSec: number; basis: 'target' | 'measured' };
   rss: {
     /**
      * The service: max is its VmHWM, sampled every 100 ms; in split mode the sums over its
@@ -70,7 +71,8 @@ export function printOrdersReport(r: OrdersResults): void {
   const single = r.topology === 'all';
   const met = {
     throughput: r.full.processedPerSec >= target,
-    p99: r.half.latency.p99 <= TARGETS.p99Ms,
+    // Judged only at the rate the target names (B1 / 24).
+    p99: r.half.basis === 'target' ? r.half.latency.p99 <= TARGETS.p99Ms : null,
     rss: single ? r.rss.service.maxMb < TARGETS.rssMb : null,
   };
   const yes = (ok: boolean | null): string => (ok === null ? '-' : ok ? 'yes' : 'NO');
@@ -94,7 +96,7 @@ export function printOrdersReport(r: OrdersResults): void {
       `HTTP, projections, fulfilment, inventory, gateway latency 0), the load client in the bench ` +
       `process; ${c.products} products, ${c.customers} customers, ` +
       `orders of 1-3 lines paid with one gateway token; ${c.concurrency} concurrent clients for ` +
-      `${c.seconds} s after ${c.warmupSeconds} s warm-up, then open loop at half the measured rate ` +
+      `${c.seconds} s after ${c.warmupSeconds} s warm-up, then open loop at ${r.half.basis === 'target' ? 'half the target rate (B1/24)' : 'half the measured rate (B1/24 was beyond it)'} ` +
       `for ${c.seconds} s; B1 ${c.b1Writers} connections for ${c.b1Seconds} s before the app started\n`,
   );
   // prettier-ignore
@@ -106,7 +108,7 @@ export function printOrdersReport(r: OrdersResults): void {
     ['  placement→processed p50', fmt(r.full.latency.p50, 'ms'), '-', '-'],
     ['  placement→processed p99', fmt(r.full.latency.p99, 'ms'), '-', '-'],
     ['  POST latency p50 / p99', `${fmt(r.full.postLatency.p50)} / ${fmt(r.full.postLatency.p99, 'ms')}`, '-', '-'],
-    [`half rate (asked ${fmt(r.half.askedPerSec, 'orders/s')})`, fmt(r.half.processedPerSec, 'orders/s'), '-', '-'],
+    [`half rate (asked ${fmt(r.half.askedPerSec, 'orders/s')}, ${r.half.basis === 'target' ? 'B1/24' : 'full/2'})`, fmt(r.half.processedPerSec, 'orders/s'), '-', '-'],
     ['  placement→processed p50', fmt(r.half.latency.p50, 'ms'), '-', '-'],
     ['  placement→processed p99', fmt(r.half.latency.p99, 'ms'), `<= ${TARGETS.p99Ms} ms`, yes(met.p99)],
     ['  POST latency p50 / p99', `${fmt(r.half.postLatency.p50)} / ${fmt(r.half.postLatency.p99, 'ms')}`, '-', '-'],
@@ -179,6 +181,7 @@ export function printOrdersReport(r: OrdersResults): void {
       half: {
         ...phase(r.half),
         askedPerSec: round(r.half.askedPerSec),
+        basis: r.half.basis,
         maxLagMs: round(r.half.maxLagMs, 1),
       },
       rss: {
