@@ -26,8 +26,11 @@ export interface CpuPerOrder {
 // /proc reports times in USER_HZ ticks, which Linux fixes at 100 per second for userspace.
 const MS_PER_TICK = 10;
 
-/** utime + stime of one process, ms; NaN once it is gone. */
-function processMs(pid: number | 'self'): { name: string; ms: number } {
+/**
+ * utime + stime of one process, ms, and cutime + cstime: the time of its children that
+ * exited and were waited for (NaN once the process is gone).
+ */
+function processMs(pid: number | 'self'): { name: string; ms: number; childrenMs: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The name is in parentheses and may hold spaces: the fields start after the last ')'.
@@ -35,18 +38,27 @@ function processMs(pid: number | 'self'): { name: string; ms: number } {
     const name = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
     // Fields 14 and 15 of the man page (utime, stime) are at 11 and 12 after the name.
-    return { name, ms: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK };
+    return {
+      name,
+      ms: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK,
+      childrenMs: (Number(fields[13]) + Number(fields[14])) * MS_PER_TICK,
+    };
   } catch {
-    return { name: '', ms: NaN };
+    return { name: '', ms: NaN, childrenMs: NaN };
   }
 }
 
+/**
+ * Every postgres process's own time plus its reaped children's: a backend that exits (a
+ * pool closing a connection) moves its time into the postmaster's cutime/cstime, so the
+ * sum never goes backwards when backends come and go.
+ */
 function postgresMs(): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const { name, ms } = processMs(Number(entry));
-    if (name === 'postgres' && Number.isFinite(ms)) total += ms;
+    const { name, ms, childrenMs } = processMs(Number(entry));
+    if (name === 'postgres' && Number.isFinite(ms)) total += ms + childrenMs;
   }
   return total;
 }
