@@ -30,7 +30,7 @@ const MS_PER_TICK = 10;
  * utime + stime of one process, ms, and cutime + cstime: the time of its children that
  * exited and were waited for (NaN once the process is gone).
  */
-function processMs(pid: number | 'self'): { name: string; ms: number; childrenMs: number } {
+function processMs(pid: number): { name: string; ms: number; childrenMs: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The name is in parentheses and may hold spaces: the fields start after the last ')'.

@@ -364,18 +364,20 @@ async function runBatch<Command, Event extends DomainEvent, State, Error extends
   batch: Queued<Command, Event, State, Error>[],
   cache: StreamStateCache,
 ): Promise<void> {
-  const one = async (q: Queued<Command, Event, State, Error>) => {
-    try {
-      q.resolve(await handleCached(store, q.decider, q.run, cache));
-    } catch (error) {
-      q.reject(error);
+  const oneByOne = async () => {
+    for (const q of batch) {
+      try {
+        q.resolve(await handleCached(store, q.decider, q.run, cache));
+      } catch (error) {
+        q.reject(error);
+      }
     }
   };
   const [first] = batch;
   const entry = first && cache.get(first.run.streamName, first.decider);
   // Alone, not yet cached, or folded by different deciders: one by one as ever.
   if (!first || !entry || batch.length === 1 || batch.some((q) => q.decider !== first.decider)) {
-    for (const q of batch) await one(q);
+    await oneByOne();
     return;
   }
   const { decider } = first;
@@ -401,7 +403,7 @@ async function runBatch<Command, Event extends DomainEvent, State, Error extends
   }
   // Nothing to append would vouch for the cached state: one by one, with their tail reads.
   if (appended.length === 0) {
-    for (const q of batch) await one(q);
+    await oneByOne();
     return;
   }
   let result: AppendResult;
@@ -411,7 +413,7 @@ async function runBatch<Command, Event extends DomainEvent, State, Error extends
     });
   } catch (error) {
     if (error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError) {
-      for (const q of batch) await one(q);
+      await oneByOne();
       return;
     }
     cache.forget(first.run.streamName);

@@ -143,7 +143,7 @@ interface Pending {
 // `OFFSET 0` keeps the guard a per-row probe of the (stream_name, revision) index. Without
 // it PostgreSQL may turn the EXISTS into a hashed subplan, which hashes the whole table on
 // every execution: planned while es_events is small (a new database) and cached with the
-// prepared statement, that plan cost ~4x the database CPU per order in bench:orders.
+// prepared statement, that plan cost 2-4x the database CPU per order in bench:orders.
 export const GROUP_APPEND = `INSERT INTO es_events
     (position, event_id, stream_name, revision, event_type, data, metadata)
   SELECT (pg_current_xact_id()::text::bigint << 16) + x.ord - 1, (x.ev->>'id')::uuid,

@@ -1,3 +1,4 @@
+import { Batcher } from '../../infra/batcher';
 import type { EventFilter, ReadPage, RecordedEvent } from '../event-store';
 
 /** What one unfiltered read from the store gave: the events and the read horizon. */
@@ -42,8 +43,11 @@ const RECENT_READS = 8;
  * The events handed out are frozen (the record, its data and metadata): readers share them.
  */
 export class SharedReads {
-  private queue: Waiting[] = [];
-  private busy = false;
+  /** Requests of one turn, or made while a shared read is in flight, are served together. */
+  private readonly batches = new Batcher<Waiting, void>(async (batch) => {
+    await this.serve(batch);
+    return batch.map(() => undefined);
+  });
   /** `from` of recent shared reads whose page reached the horizon (not full). */
   private readonly recentFroms: bigint[] = [];
 
@@ -55,23 +59,12 @@ export class SharedReads {
 
   read(request: PageRequest): Promise<ReadPage> {
     return new Promise<ReadPage>((resolve, reject) => {
-      this.queue.push({ ...request, resolve, reject });
-      if (!this.busy) {
-        this.busy = true;
-        setImmediate(() => void this.drain());
-      }
+      // `serve` settles every request itself; this only catches a fault of its own.
+      this.batches.call({ ...request, resolve, reject }).catch(reject);
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
-      await this.serve(batch);
-    }
-    this.busy = false;
-  }
-
-  private async serve(batch: Waiting[]): Promise<void> {
+  private async serve(batch: readonly Waiting[]): Promise<void> {
     const liveFrom = this.recentFroms.length < RECENT_READS ? undefined : this.recentFroms[0];
     const live = batch.filter((w) => liveFrom === undefined || w.from >= liveFrom);
     const alone = batch.filter((w) => !live.includes(w));
