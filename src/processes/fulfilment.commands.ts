@@ -45,6 +45,22 @@ export function causeOf(event: RecordedEvent): CommandMetadata {
 
 export const nowIso = (): string => new Date().toISOString();
 
+/**
+ * Waits for every step, then fails with the first failure, if any. Unlike `Promise.all`, a
+ * failed step never leaves its siblings running on after the handler has given up (and the
+ * runner has begun to retry the event).
+ */
+export async function settleAll<T extends readonly unknown[] | []>(
+  steps: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled<readonly unknown[]>(steps);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}
+
 export function orderCommand(
   store: EventStore,
   command: OrderCommand,

@@ -12,6 +12,7 @@ import {
   nowIso,
   orderCommand,
   paymentCommand,
+  settleAll,
 } from './fulfilment.commands';
 import { releaseLines } from './fulfilment.stock';
 import type { FulfilmentConfig } from './fulfilment.config';
@@ -59,23 +60,27 @@ export async function takePayment(
   seenRevision?: bigint,
 ): Promise<void> {
   const order = await loadOrder(deps.store, orderId, seenRevision);
-  if (order.status === 'paid') return markProcessed(deps, orderId, cause); // crashed after capture
-  if (order.status !== 'stock_reserved') return;
-  const token = await paymentToken(deps.pool, orderId);
-  if (token === undefined) {
-    return failOrderPayment(deps, order, 'no payment token for the order', cause);
+  if (order.status === 'paid' && order.capture !== null) {
+    // Crashed after the order recorded the capture: finish what recordCapture began.
+    return recordCapture(deps, order, order.capture.paymentId, cause);
   }
+  if (order.status !== 'stock_reserved') return;
   const { totalPrice: amount, currency } = order;
-  expectRight(
-    'RequestPayment',
-    await paymentCommand(
+  // The payment request is recorded before the charge, as the token is looked up.
+  const [token, requested] = await settleAll([
+    paymentToken(deps.pool, orderId),
+    paymentCommand(
       deps.store,
       { type: 'RequestPayment', orderId, amount, currency, attempt: 1, now: nowIso() },
       `${orderId}:payment-request:1`,
       cause,
       true,
     ),
-  );
+  ]);
+  expectRight('RequestPayment', requested);
+  if (token === undefined) {
+    return failOrderPayment(deps, order, 'no payment token for the order', cause);
+  }
   const charged = await deps.paymentClient.charge({ orderId, amount, currency, token });
   switch (charged.kind) {
     case 'captured':
@@ -168,25 +173,25 @@ async function recordCapture(
   cause: CommandMetadata,
 ): Promise<void> {
   const { orderId, totalPrice: amount } = order;
-  expectRight(
-    'CapturePayment',
-    await paymentCommand(
+  // Two streams, side by side. Each command is idempotent: after a crash between them, the
+  // order's 'paid' status brings the run back here (see takePayment).
+  const [payment, paid] = await settleAll([
+    paymentCommand(
       deps.store,
       { type: 'CapturePayment', orderId, transactionId: chargeId, amount, now: nowIso() },
       `${orderId}:payment-capture`,
       cause,
     ),
-  );
-  // On an order stopped meanwhile this records the late capture; the reactor then refunds.
-  expectRight(
-    'MarkPaymentCaptured',
-    await orderCommand(
+    // On an order stopped meanwhile this records the late capture; the reactor then refunds.
+    orderCommand(
       deps.store,
       { type: 'MarkPaymentCaptured', orderId, paymentId: chargeId, amount, now: nowIso() },
       `${orderId}:order-paid`,
       cause,
     ),
-  );
+  ]);
+  expectRight('CapturePayment', payment);
+  expectRight('MarkPaymentCaptured', paid);
   await markProcessed(deps, orderId, cause);
 }
 

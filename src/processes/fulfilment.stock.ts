@@ -5,7 +5,13 @@ import type { ConsumerLogger } from '../consumers';
 import type { StockLine } from '../domain/orders/order.events';
 import type { EventStore } from '../eventstore';
 import { stockRetryDelay, type FulfilmentConfig } from './fulfilment.config';
-import { inventoryCommand, loadOrder, nowIso, orderCommand } from './fulfilment.commands';
+import {
+  inventoryCommand,
+  loadOrder,
+  nowIso,
+  orderCommand,
+  settleAll,
+} from './fulfilment.commands';
 import { scheduleRetry } from './scheduled-retries';
 
 export interface StockDeps {
@@ -15,7 +21,8 @@ export interface StockDeps {
   config: FulfilmentConfig;
 }
 
-type LineOutcome = { kind: 'reserved' } | { kind: 'rejected'; productId: string; reason: string };
+type Rejected = { kind: 'rejected'; productId: string; reason: string };
+type LineOutcome = { kind: 'reserved' } | Rejected;
 
 /**
  * One attempt at reserving every line of a pending order. All reserved → OrderStockReserved.
@@ -34,7 +41,7 @@ export async function attemptReservation(
   cause: CommandMetadata,
   /** The revision of the event that set this attempt off, if one did. */
   seenRevision?: bigint,
-): Promise<void> {
+): Promise<Reserved | undefined> {
   const { store } = deps;
   const order = await loadOrder(store, orderId, seenRevision);
   if (!order.exists || order.status !== 'pending' || order.stockAttempts + 1 !== attempt) return;
@@ -42,15 +49,16 @@ export async function attemptReservation(
     productId,
     quantity,
   }));
-  const reserved: StockLine[] = [];
-  for (const line of lines) {
-    const outcome = await reserveLine(store, orderId, attempt, line, cause);
-    if (outcome.kind === 'rejected') {
-      await releaseLines(store, orderId, reserved, `${orderId}:release:${attempt}`, cause);
-      await recordFailure(deps, orderId, attempt, outcome, cause);
-      return;
-    }
-    reserved.push(line);
+  // The lines are on different products: reserved side by side (one group append).
+  const outcomes = await settleAll(
+    lines.map((line) => reserveLine(store, orderId, attempt, line, cause)),
+  );
+  const reserved = lines.filter((_, i) => outcomes[i]!.kind === 'reserved');
+  const rejected = outcomes.find((o): o is Rejected => o.kind === 'rejected');
+  if (rejected) {
+    await releaseLines(store, orderId, reserved, `${orderId}:release:${attempt}`, cause);
+    await recordFailure(deps, orderId, attempt, rejected, cause);
+    return;
   }
   const marked = await orderCommand(
     store,
@@ -65,7 +73,17 @@ export async function attemptReservation(
       'fulfilment: order stopped while reserving',
     );
     await releaseLines(store, orderId, reserved, `${orderId}:release-stopped:${attempt}`, cause);
+    return;
   }
+  const event = marked.right.events.find((e) => e.type === 'OrderStockReserved');
+  return event && { eventId: event.id, at: event.data.at, revision: event.revision };
+}
+
+/** The OrderStockReserved an attempt recorded: what the payment step goes on from. */
+export interface Reserved {
+  eventId: string;
+  at: string;
+  revision: bigint;
 }
 
 async function reserveLine(

@@ -4,7 +4,14 @@ import type { ConsumerLogger, ReactorConsumer } from '../consumers';
 import type { OrderEvent } from '../domain/orders/order.events';
 import type { EventStore, RecordedEvent } from '../eventstore';
 import type { FulfilmentConfig } from './fulfilment.config';
-import { causeOf, decodeOrderEvent, loadOrder, nowIso, orderCommand } from './fulfilment.commands';
+import {
+  causeOf,
+  decodeOrderEvent,
+  loadOrder,
+  nowIso,
+  orderCommand,
+  settleAll,
+} from './fulfilment.commands';
 import { checkPayment, refundOrder, takePayment } from './fulfilment.payment';
 import { attemptReservation, releaseLines, releaseOrReturn } from './fulfilment.stock';
 import type { PaymentClient } from './payment-client';
@@ -51,8 +58,17 @@ async function handleFulfilment(deps: FulfilmentDeps, recorded: RecordedEvent): 
   const cause = causeOf(recorded);
   const { orderId } = event.data;
   switch (event.type) {
-    case 'OrderPlaced':
-      return attemptReservation(deps, orderId, 1, cause, recorded.revision);
+    case 'OrderPlaced': {
+      const reserved = await attemptReservation(deps, orderId, 1, cause, recorded.revision);
+      // Straight on to payment: the OrderStockReserved delivered later then finds the order
+      // paid or processed and has nothing left to do. Only here, in the order's lane: a
+      // scheduled retry leaves payment to the delivery, so that two never run at once.
+      if (reserved) {
+        const { eventId, at, revision } = reserved;
+        await payForReserved(deps, orderId, at, { ...cause, causationId: eventId }, revision);
+      }
+      return;
+    }
     case 'OrderStockReservationFailed':
       // Also scheduled right after the append; this covers a crash between the two.
       if (event.data.retryAt === undefined) return closeRetries(deps.pool, orderId);
@@ -63,13 +79,7 @@ async function handleFulfilment(deps: FulfilmentDeps, recorded: RecordedEvent): 
         dueAt: new Date(event.data.retryAt),
       });
     case 'OrderStockReserved':
-      await scheduleRetry(deps.pool, {
-        kind: 'reservation_expiry',
-        orderId,
-        attempt: 1,
-        dueAt: new Date(new Date(event.data.at).getTime() + deps.config.reservationTtlMs),
-      });
-      return takePayment(deps, orderId, cause, recorded.revision);
+      return payForReserved(deps, orderId, event.data.at, cause, recorded.revision);
     case 'OrderPaymentCaptured':
       // Money taken after the order stopped: give it back.
       if (event.data.closedAs !== undefined) await refundOrder(deps, orderId, cause);
@@ -90,6 +100,32 @@ async function handleFulfilment(deps: FulfilmentDeps, recorded: RecordedEvent): 
   }
 }
 
+/**
+ * The step after OrderStockReserved: the reservation's expiry is scheduled (durably, beside
+ * the payment) and payment taken. An order already paid is taken on to processed (a crash
+ * after the capture); one processed or stopped is left alone.
+ */
+async function payForReserved(
+  deps: FulfilmentDeps,
+  orderId: string,
+  reservedAt: string,
+  cause: CommandMetadata,
+  seenRevision: bigint,
+): Promise<void> {
+  const order = await loadOrder(deps.store, orderId, seenRevision);
+  if (order.status !== 'stock_reserved' && order.status !== 'paid') return;
+  const expiry =
+    order.status === 'stock_reserved'
+      ? scheduleRetry(deps.pool, {
+          kind: 'reservation_expiry',
+          orderId,
+          attempt: 1,
+          dueAt: new Date(new Date(reservedAt).getTime() + deps.config.reservationTtlMs),
+        })
+      : Promise.resolve();
+  await settleAll([expiry, takePayment(deps, orderId, cause, seenRevision)]);
+}
+
 /** Runs one due scheduled retry of the fulfilment process. */
 export async function runScheduledRetry(
   deps: FulfilmentDeps,
@@ -98,7 +134,8 @@ export async function runScheduledRetry(
   const cause: CommandMetadata = { causationId: `scheduled-retry:${retry.id}` };
   switch (retry.kind) {
     case 'stock_retry':
-      return attemptReservation(deps, retry.orderId, retry.attempt, cause);
+      await attemptReservation(deps, retry.orderId, retry.attempt, cause);
+      return;
     case 'reservation_expiry':
       return expireReservation(deps, retry.orderId, cause);
     case 'payment_check':

@@ -1,5 +1,11 @@
 import { TEST_CARDS } from '../../src/payment-gateway';
 import {
+  expectRight,
+  inventoryCommand,
+  orderCommand,
+  paymentCommand,
+} from '../../src/processes/fulfilment.commands';
+import {
   cancelOrder,
   createHarness,
   inventory,
@@ -186,5 +192,73 @@ describe('fulfilment: cancellation and restarts', () => {
     await waitFor(async () => (await inventory(h, a)).onHand === 100 - 60, 'all committed');
     expect((await inventory(h, a)).reserved).toBe(0);
     for (const orderId of orders) expect(charges(orderId)).toHaveLength(1);
+  });
+
+  it('finishes an order that crashed between its capture and the payment stream', async () => {
+    // The state a crash leaves when the order recorded the capture and the payment stream
+    // did not (the two are written side by side): every step before it done by hand, with
+    // the saga's own command ids.
+    const a = await receiveStock(h, 10);
+    const orderId = await placeOrder(h, [{ productId: a, quantity: 2 }], TEST_CARDS.succeeds);
+    const cause = { causationId: 'test' };
+    const token = (
+      await h.pool.query<{ token: string }>(
+        'SELECT token FROM order_payment_tokens WHERE order_id = $1',
+        [orderId],
+      )
+    ).rows[0]!.token;
+    const at = new Date().toISOString();
+    expectRight(
+      'reserve',
+      await inventoryCommand(
+        h.store,
+        { type: 'ReserveStock', productId: a, orderId, quantity: 2, now: at },
+        `${orderId}:reserve:1:${a}`,
+        cause,
+      ),
+    );
+    expectRight(
+      'reserved',
+      await orderCommand(
+        h.store,
+        { type: 'MarkStockReserved', orderId, now: at },
+        `${orderId}:stock-reserved`,
+        cause,
+      ),
+    );
+    const { totalPrice: amount, currency } = await orderState(h, orderId);
+    expectRight(
+      'request',
+      await paymentCommand(
+        h.store,
+        { type: 'RequestPayment', orderId, amount, currency, attempt: 1, now: at },
+        `${orderId}:payment-request:1`,
+        cause,
+      ),
+    );
+    const charged = await h.client.charge({ orderId, amount, currency, token });
+    if (charged.kind !== 'captured') throw new Error(`charge: ${JSON.stringify(charged)}`);
+    expectRight(
+      'paid',
+      await orderCommand(
+        h.store,
+        { type: 'MarkPaymentCaptured', orderId, paymentId: charged.chargeId, amount, now: at },
+        `${orderId}:order-paid`,
+        cause,
+      ),
+    );
+    expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested']);
+
+    h.start();
+    await waitForStatus(h, orderId, 'processed');
+    expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
+    expect(await orderEventTypes(h, orderId)).toEqual([
+      'OrderPlaced',
+      'OrderStockReserved',
+      'OrderPaymentCaptured',
+      'OrderProcessed',
+    ]);
+    expect(charges(orderId)).toHaveLength(1);
+    await waitFor(async () => (await inventory(h, a)).onHand === 8, 'stock committed');
   });
 });
