@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { badRequest, HttpProblem } from '../api/problem';
 import { brandOf, issueToken, parseToken, scenarioOf } from './cards';
 import type { ChargeRequest, RefundRequest, TokenRequest } from './codecs';
-import { Ledger, type ChargeEntry, type DeclineCode, type StoredReply } from './ledger';
+import { Ledger, resourceOf, type ChargeEntry, type DeclineCode, type StoredReply } from './ledger';
 import type { GatewayOptions } from './options';
 
 /** What a charge or refund answers, and whether the answer is to be held back (a timeout). */
@@ -31,10 +31,9 @@ const gatewayError = (status: 502 | 503, message: string): Outcome => ({
   hold: false,
 });
 
-/** A ledger entry as the API shows it: `object` names the resource, as gateways do. */
-function asResource(object: string, entry: { kind: string }): Record<string, unknown> {
-  const { kind: _kind, ...fields } = entry;
-  return { object, ...fields };
+/** A request's identity for its idempotency key: a digest, as the ledger keeps it for good. */
+function fingerprintOf(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }
 
 const DECLINE_MESSAGES: Record<DeclineCode, string> = {
@@ -76,7 +75,7 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
       throw badRequest([{ field: 'body.token', message: 'is not a token issued by this gateway' }]);
     }
     const key = req.idempotency_key;
-    const fingerprint = JSON.stringify(['charge', req.amount, req.currency, req.token]);
+    const fingerprint = fingerprintOf(['charge', req.amount, req.currency, req.token]);
     const seen = replayOrConflict(key, fingerprint);
     if (seen) return seen;
     if (ledger.attempt(key) <= transientFailures) {
@@ -112,7 +111,7 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
 
     const entry: ChargeEntry = {
       kind: 'charge',
-      id: `ch_${randomUUID().replace(/-/g, '')}`,
+      id: `ch_${randomBytes(16).toString('hex')}`,
       idempotency_key: key,
       status: decline ? 'declined' : 'captured',
       ...(decline && { decline_code: decline }),
@@ -122,13 +121,12 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
       last4: card.last4,
       created_at: now().toISOString(),
     };
-    const reply: StoredReply = decline
-      ? {
-          status: 402,
-          body: paymentProblem(402, decline, DECLINE_MESSAGES[decline]).toProblem(),
-        }
-      : { status: 201, body: asResource('charge', entry) };
-    ledger.settle(entry, fingerprint, reply);
+    const declined: StoredReply | undefined = decline && {
+      status: 402,
+      body: paymentProblem(402, decline, DECLINE_MESSAGES[decline]).toProblem(),
+    };
+    ledger.settle(entry, fingerprint, declined);
+    const reply = declined ?? { status: 201, body: resourceOf(entry) };
     options.logger?.info(
       { charge_id: entry.id, idempotency_key: key, status: entry.status, amount: req.amount },
       'payment-gateway: charge settled',
@@ -138,7 +136,7 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
 
   function refund(req: RefundRequest): Outcome {
     const key = req.idempotency_key;
-    const fingerprint = JSON.stringify(['refund', req.charge_id, req.amount ?? null]);
+    const fingerprint = fingerprintOf(['refund', req.charge_id, req.amount ?? null]);
     const seen = replayOrConflict(key, fingerprint);
     if (seen) return seen;
     if (ledger.attempt(key) <= transientFailures) {
@@ -160,7 +158,7 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
     }
     const entry = {
       kind: 'refund' as const,
-      id: `re_${randomUUID().replace(/-/g, '')}`,
+      id: `re_${randomBytes(16).toString('hex')}`,
       idempotency_key: key,
       charge_id: charge.id,
       status: 'succeeded' as const,
@@ -168,8 +166,8 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
       currency: charge.currency,
       created_at: now().toISOString(),
     };
-    const reply = { status: 201, body: asResource('refund', entry) };
-    ledger.settle(entry, fingerprint, reply);
+    ledger.settle(entry, fingerprint);
+    const reply = { status: 201, body: resourceOf(entry) };
     options.logger?.info(
       { refund_id: entry.id, charge_id: charge.id, idempotency_key: key, amount },
       'payment-gateway: refund settled',

@@ -229,7 +229,8 @@ describe('payment gateway: refunds and ledger', () => {
     expect(bodyOf(tooMuch).error?.code).toBe('amount_too_large');
     const rest = await refund({ idempotency_key: 'r-3' }).expect(201);
     expect(bodyOf(rest).amount).toBe(600);
-    await refund({ idempotency_key: 'r-4' }).expect(400);
+    const again = await refund({ idempotency_key: 'r-4' }).expect(400);
+    expect(bodyOf(again).error?.code).toBe('charge_already_refunded');
 
     const res = await http.get('/v1/ledger').expect(200);
     const entries = (res.body as { entries: Array<Record<string, unknown>> }).entries;
@@ -242,7 +243,7 @@ describe('payment gateway: refunds and ledger', () => {
   });
 
   it('refuses to refund an unknown or a declined charge', async () => {
-    const { http, tokenFor, charge } = gatewayWith();
+    const { gateway, http, tokenFor, charge } = gatewayWith();
     const declined = await charge(await tokenFor(TEST_CARDS.declined), 'order-1');
     const unknown = await http
       .post('/v1/refunds')
@@ -250,6 +251,13 @@ describe('payment gateway: refunds and ledger', () => {
       .expect(404);
     expect(bodyOf(unknown).error?.code).toBe('charge_not_found');
     expect(declined.status).toBe(402);
+    const [booked] = gateway.ledger.entries();
+    expect(booked).toMatchObject({ kind: 'charge', status: 'declined' });
+    const notCaptured = await http
+      .post('/v1/refunds')
+      .send({ charge_id: booked!.id, idempotency_key: 'r-2' })
+      .expect(400);
+    expect(bodyOf(notCaptured).error?.code).toBe('charge_not_captured');
   });
 
   it('keeps no card number anywhere in its books', async () => {
