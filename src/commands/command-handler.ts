@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as E from 'fp-ts/Either';
 import type { Decider, DomainError, DomainEvent } from '../domain/decider';
@@ -515,12 +515,31 @@ export const orderflowEventIdNamespace = '8f3a6c4e-2b1d-4f7a-9c55-0e6d3b7a91c2';
 /** RFC 4122 §4.3 name-based UUID, version 5 (SHA-1). */
 export function uuidV5(namespace: string, name: string): string {
   const namespaceBytes = namespaceBytesOf(namespace);
-  const hash = createHash('sha1').update(namespaceBytes).update(name, 'utf8').digest();
-  const bytes = hash.subarray(0, 16);
+  const input = Buffer.allocUnsafe(16 + Buffer.byteLength(name, 'utf8'));
+  namespaceBytes.copy(input, 0);
+  input.write(name, 16, 'utf8');
+  const bytes = hash('sha1', input, 'buffer'); // one call: no Hash object per id
   bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return formatUuid(bytes);
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * The first 16 bytes as a UUID string, written into one buffer: a flat 36-character string,
+ * where joined slices would leave a tree of string pieces behind every id a cache holds.
+ */
+function formatUuid(bytes: Uint8Array): string {
+  const out = Buffer.allocUnsafe(36);
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out[o++] = 0x2d; // '-'
+    const byte = bytes[i]!;
+    out[o++] = HEX_DIGITS[byte >> 4]!;
+    out[o++] = HEX_DIGITS[byte & 0x0f]!;
+  }
+  return out.toString('latin1');
 }
 
 // The few namespaces in use, checked and decoded once each (every event id needs one).

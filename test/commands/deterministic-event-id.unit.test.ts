@@ -14,6 +14,8 @@ describe('uuidV5', () => {
     expect(uuidV5(dns, 'www.example.com')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
     expect(uuidV5(dns, 'python.org')).toBe('886313e1-3b8a-5372-9b90-0c9aee199e5d');
     expect(uuidV5(url, 'http://example.com/')).toBe('0a300ee9-f9e4-5697-a51a-efc7fafaba67');
+    // Multi-byte UTF-8: the name is hashed as bytes, not as UTF-16 units.
+    expect(uuidV5(dns, 'bücher.example/ørder:1')).toBe('9e1abe4c-f6b2-5235-9fa8-8ac67ba6358f');
   });
 
   it('rejects a namespace that is not a UUID', () => {
