@@ -33,6 +33,9 @@ type LineOutcome = { kind: 'reserved' } | Rejected;
  *
  * The order may be cancelled or failed while an attempt runs (a retry runs beside the
  * reactor): whatever the attempt reserved for an order that stopped is released by it.
+ *
+ * Returns the OrderStockReserved it recorded (the payment step goes on from it), or
+ * undefined when there was nothing to do or the attempt failed.
  */
 export async function attemptReservation(
   deps: StockDeps,

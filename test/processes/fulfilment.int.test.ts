@@ -32,6 +32,14 @@ afterAll(async () => {
   await h.close();
 });
 
+/** An order's stream once the saga has processed it. */
+const PROCESSED_ORDER_EVENTS = [
+  'OrderPlaced',
+  'OrderStockReserved',
+  'OrderPaymentCaptured',
+  'OrderProcessed',
+];
+
 const charges = (orderId: string) =>
   h.gateway.ledger.entries().filter((e) => e.kind === 'charge' && e.idempotency_key === orderId);
 
@@ -57,12 +65,7 @@ describe('fulfilment: payment', () => {
     expect((await inventory(h, b)).reserved).toBe(0);
     expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
     expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
-    expect(await orderEventTypes(h, orderId)).toEqual([
-      'OrderPlaced',
-      'OrderStockReserved',
-      'OrderPaymentCaptured',
-      'OrderProcessed',
-    ]);
+    expect(await orderEventTypes(h, orderId)).toEqual(PROCESSED_ORDER_EVENTS);
   });
 
   it('fails a declined card, naming the payment, and releases the stock', async () => {
@@ -252,12 +255,7 @@ describe('fulfilment: cancellation and restarts', () => {
     h.start();
     await waitForStatus(h, orderId, 'processed');
     expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
-    expect(await orderEventTypes(h, orderId)).toEqual([
-      'OrderPlaced',
-      'OrderStockReserved',
-      'OrderPaymentCaptured',
-      'OrderProcessed',
-    ]);
+    expect(await orderEventTypes(h, orderId)).toEqual(PROCESSED_ORDER_EVENTS);
     expect(charges(orderId)).toHaveLength(1);
     await waitFor(async () => (await inventory(h, a)).onHand === 8, 'stock committed');
   });
