@@ -7,8 +7,9 @@ import {
 } from '../../src/eventstore/postgres/shared-reads';
 
 // The store's reads, in memory: `log` holds every event, `horizon` what a read may see.
-function fakeStore(count: number, pageSize = 1000) {
-  const log: RecordedEvent[] = Array.from({ length: count }, (_, i) => ({
+function fakeStore(initial: number, pageSize = 1000, windowEvents?: number) {
+  let count = initial;
+  const event = (i: number): RecordedEvent => ({
     id: `e${i + 1}`,
     type: i % 2 === 0 ? 'Even' : 'Odd',
     data: { i: i + 1 },
@@ -17,7 +18,12 @@ function fakeStore(count: number, pageSize = 1000) {
     revision: 0n,
     position: BigInt(i + 1),
     createdAt: new Date(0),
-  }));
+  });
+  const log: RecordedEvent[] = Array.from({ length: count }, (_, i) => event(i));
+  /** Appends `n` events: the horizon moves past them. */
+  const append = (n: number) => {
+    for (let k = 0; k < n; k++) log.push(event(count++));
+  };
   const calls = { shared: [] as bigint[], alone: [] as PageRequest[] };
   const visible = (from: bigint) => log.filter((e) => e.position > from);
   const reads = new SharedReads(
@@ -47,8 +53,9 @@ function fakeStore(count: number, pageSize = 1000) {
       });
     },
     pageSize,
+    windowEvents,
   );
-  return { reads, calls };
+  return { reads, calls, append };
 }
 
 const ask = (from: number, limit: number | null, filter?: EventFilter): PageRequest => ({
@@ -109,7 +116,7 @@ describe('SharedReads', () => {
     expect(two.nextPosition).toBe(2n);
   });
 
-  it('reads alone for a reader far behind the recent shared reads (catching up)', async () => {
+  it('reads alone for a reader far behind the window (catching up)', async () => {
     const { reads, calls } = fakeStore(30);
     for (let round = 0; round < 8; round++) {
       await Promise.all([reads.read(ask(20, 100)), reads.read(ask(25, 100))]);
@@ -120,11 +127,64 @@ describe('SharedReads', () => {
       reads.read(ask(25, 100)),
       reads.read(ask(28, 100)),
     ]);
-    expect(calls.shared).toEqual([25n]);
+    // The live readers are answered from the window of the last shared reads (20..30).
+    expect(calls.shared).toEqual([]);
     expect(calls.alone.map((r) => Number(r.from))).toEqual([0]);
     expect(positions(laggard)).toEqual([1, 2, 3, 4, 5]);
     expect(positions(live1)).toEqual([26, 27, 28, 29, 30]);
     expect(positions(live2)).toEqual([29, 30]);
+  });
+
+  it('answers a reader a little behind from the window, and reads on from where it ends', async () => {
+    const { reads, calls, append } = fakeStore(10);
+    await Promise.all([reads.read(ask(0, 100)), reads.read(ask(0, 100))]);
+    expect(calls.shared).toEqual([0n]);
+    append(5); // 11..15
+    // The fast reader reads on from 10; the slow one, still at 4, is answered from memory.
+    const fast = await reads.read(ask(10, 100));
+    expect(calls.shared).toEqual([0n, 10n]);
+    const slow = await reads.read(ask(4, 3));
+    expect(calls.shared).toEqual([0n, 10n]);
+    expect(calls.alone).toEqual([]);
+    expect(positions(fast)).toEqual([11, 12, 13, 14, 15]);
+    expect(fast.nextPosition).toBe(15n);
+    expect(positions(slow)).toEqual([5, 6, 7]);
+    expect(slow.nextPosition).toBe(7n);
+    const rest = await reads.read(ask(7, 100));
+    expect(positions(rest)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(rest.nextPosition).toBe(15n); // where the window ends: a prefix, no gap
+    expect(calls.shared).toEqual([0n, 10n]);
+  });
+
+  it('reads from where the window ends for a reader with nothing of its own in it', async () => {
+    const { reads, calls, append } = fakeStore(10);
+    await Promise.all([reads.read(ask(0, 100)), reads.read(ask(0, 100))]);
+    append(4); // 11..14: order-13 is the first order stream after 10
+    const orders = await reads.read(ask(10, 100, { streamPrefixes: ['order-'] }));
+    await reads.read(ask(8, 1)); // from the window: keeps it in use
+    append(6); // 15..20
+    const [late, fresh] = await Promise.all([
+      reads.read(ask(12, 100, { eventTypes: ['Nope'] })),
+      reads.read(ask(14, 100, { streamPrefixes: ['order-'] })),
+    ]);
+    expect(positions(orders)).toEqual([13]);
+    // Neither asks the store again for 12..14: the window holds them.
+    expect(calls.shared).toEqual([0n, 10n, 14n]);
+    expect(calls.alone).toEqual([]);
+    expect(positions(late)).toEqual([]);
+    expect(late.nextPosition).toBe(20n);
+    expect(positions(fresh)).toEqual([16, 19]);
+  });
+
+  it('keeps a bounded window: a reader before it reads from the store', async () => {
+    const { reads, calls, append } = fakeStore(10, 1000, 4);
+    await Promise.all([reads.read(ask(0, 100)), reads.read(ask(0, 100))]);
+    append(2);
+    await reads.read(ask(5, 1)); // 6..9 are gone from the window (it keeps 7..10)
+    expect(calls.alone.map((r) => Number(r.from))).toEqual([5]);
+    const inside = await reads.read(ask(6, 2));
+    expect(positions(inside)).toEqual([7, 8]);
+    expect(calls.alone).toHaveLength(1);
   });
 
   it('fails the readers of a shared read that failed, and serves the next ones', async () => {

@@ -19,26 +19,43 @@ interface Waiting extends PageRequest {
   reject(error: unknown): void;
 }
 
-/** Coverage of the last few shared reads that reached the horizon: who is near it is live. */
-const RECENT_READS = 8;
+/** Events kept from the latest shared reads, for readers a little behind (see `SharedReads`). */
+const WINDOW_EVENTS = 4096;
+/** Shared reads for which the window counts as in use after readers last shared. */
+const WINDOW_IN_USE_SERVES = 16;
+
+/** The latest shared reads' events: every event in (from, covered], in order. */
+interface Window {
+  events: RecordedEvent[];
+  from: bigint;
+  covered: bigint;
+}
 
 /**
  * Lets the readers of `$all` in one process (projections, reactors, subscriptions) share
  * their reads. Reads asked for in the same turn of the event loop, or while a shared read is
  * in flight, are answered together: ONE unfiltered read from the lowest position asked,
  * filtered here for each reader, instead of one statement and one set of rows per reader.
- * Each answer is exactly what the reader's own read would have given at that moment or a
- * later one (the shared read is sent after every request it answers was made):
+ * Each answer is exactly what the reader's own read would have given at that moment or an
+ * earlier one (a prefix of it, never with a gap):
  *
  *   - events after the reader's position matching its filter, in order, at most its limit;
  *   - `nextPosition` as `readPage` defines it: the last event when the page is full, else
  *     past everything the shared read covered (up to the horizon, or to its last event when
  *     the shared page itself was full).
  *
- * A reader far behind the others (catching up after a restart or a rebuild) reads alone
- * with its filter in the statement, as does one the shared page could not serve (a full
- * shared page ending before its position, or holding fewer of its events than it asked
- * for). "Far behind": below where the recent shared reads that reached the horizon started.
+ * The readers of a process do not move in step: each handles its page at its own pace and
+ * asks again at its own time. So the events of the latest shared reads are kept (a window
+ * of the last WINDOW_EVENTS): a reader whose position lies in the window and who has events
+ * there is answered from memory, and the next read from the store starts where the window
+ * ends. Every event is then read from the store once per process, not once per reader
+ * (measured: 5 rows read per event appended, with six readers, before the window).
+ *
+ * A reader far behind the others (before the window: catching up after a restart or a
+ * rebuild) reads alone with its filter in the statement, as does one the shared page could
+ * not serve (a full shared page ending before its position, or holding fewer of its events
+ * than it asked for), and a reader alone in a process that has no use for the window (its
+ * reads are then filtered by the store).
  *
  * The events handed out are frozen (the record, its data and metadata): readers share them.
  */
@@ -48,16 +65,21 @@ export class SharedReads {
     await this.serve(batch);
     return batch.map(() => undefined);
   });
-  /** `from` of recent shared reads whose page reached the horizon (not full). */
-  private readonly recentFroms: bigint[] = [];
+  private window: Window | undefined;
+  private serves = 0;
+  /** `serves` when readers last shared: a read from the store, or the window. */
+  private lastShared = -Infinity;
 
   constructor(
     private readonly readFiltered: (request: PageRequest) => Promise<ReadPage>,
     private readonly readShared: (from: bigint, limit: number) => Promise<RawPage>,
     private readonly pageSize = 1000,
+    private readonly windowEvents = WINDOW_EVENTS,
   ) {}
 
   read(request: PageRequest): Promise<ReadPage> {
+    const fromWindow = this.fromWindow(request);
+    if (fromWindow) return Promise.resolve(fromWindow);
     return new Promise<ReadPage>((resolve, reject) => {
       // `serve` settles every request itself; this only catches a fault of its own.
       this.batches.call({ ...request, resolve, reject }).catch(reject);
@@ -65,14 +87,32 @@ export class SharedReads {
   }
 
   private async serve(batch: readonly Waiting[]): Promise<void> {
-    const liveFrom = this.recentFroms.length < RECENT_READS ? undefined : this.recentFroms[0];
-    const live = batch.filter((w) => liveFrom === undefined || w.from >= liveFrom);
-    const alone = batch.filter((w) => !live.includes(w));
-    if (live.length < 2) {
-      await Promise.all(batch.map((w) => this.readAlone(w)));
+    this.serves++;
+    // The window may have grown since these were asked.
+    const rest = batch.filter((w) => {
+      const page = this.fromWindow(w);
+      if (page) w.resolve(page);
+      return !page;
+    });
+    if (rest.length === 0) return;
+    const window = this.window;
+    const inWindow = (w: Waiting) => window !== undefined && w.from >= window.from;
+    // Before the window, a reader is far behind (or every reader is live: no window yet).
+    const live = window ? rest.filter(inWindow) : rest;
+    const alone = rest.filter((w) => !live.includes(w));
+    const windowInUse = this.serves - this.lastShared <= WINDOW_IN_USE_SERVES;
+    if (live.length === 0 || (live.length === 1 && !windowInUse)) {
+      await Promise.all(rest.map((w) => this.readAlone(w)));
       return;
     }
-    const sharedFrom = live.reduce((min, w) => (w.from < min ? w.from : min), live[0]!.from);
+    // A reader in the window found nothing of its own there: the store is read from where
+    // the window ends, not again from its position.
+    const readFrom = (w: Waiting) =>
+      window && inWindow(w) && w.from < window.covered ? window.covered : w.from;
+    const sharedFrom = live.reduce((min, w) => {
+      const from = readFrom(w);
+      return from < min ? from : min;
+    }, readFrom(live[0]!));
     const aloneDone = Promise.all(alone.map((w) => this.readAlone(w)));
     let page: RawPage;
     try {
@@ -86,15 +126,50 @@ export class SharedReads {
     const last = page.events[page.events.length - 1];
     // Every event in (sharedFrom, covered] was in the shared page.
     const covered = sharedFull && last ? last.position : page.safe - 1n;
-    if (!sharedFull) this.remember(sharedFrom);
     for (const event of page.events) freeze(event);
+    const joined = this.joinWindow(sharedFrom, page.events, covered);
+    if (live.length > 1) this.lastShared = this.serves;
     const retry: Waiting[] = [];
     for (const w of live) {
-      const answer = answerFrom(page.events, covered, w);
+      const answer = answerFrom(joined.events, joined.from, joined.covered, w);
       if (answer === undefined || (sharedFull && !answer.full)) retry.push(w);
       else w.resolve(answer.page);
     }
+    this.window = this.bounded(joined);
     await Promise.all([aloneDone, ...retry.map((w) => this.readAlone(w))]);
+  }
+
+  /** The reader's page from the window, when its position lies there and it has events there. */
+  private fromWindow(request: PageRequest): ReadPage | undefined {
+    const window = this.window;
+    if (!window || request.from < window.from || request.from >= window.covered) return undefined;
+    const answer = answerFrom(window.events, window.from, window.covered, request);
+    if (!answer || answer.page.events.length === 0) return undefined;
+    this.lastShared = this.serves;
+    return answer.page;
+  }
+
+  /** The window with a shared page added, or the page alone when it does not join on. */
+  private joinWindow(from: bigint, events: RecordedEvent[], covered: bigint): Window {
+    const window = this.window;
+    if (!window || from < window.from || from > window.covered) return { events, from, covered };
+    const newer = events.filter((e) => e.position > window.covered);
+    return {
+      events: newer.length > 0 ? window.events.concat(newer) : window.events,
+      from: window.from,
+      covered: covered > window.covered ? covered : window.covered,
+    };
+  }
+
+  /** The last `windowEvents` of a window; it then starts at the last event dropped. */
+  private bounded(window: Window): Window {
+    const excess = window.events.length - this.windowEvents;
+    if (excess <= 0) return window;
+    return {
+      events: window.events.slice(excess),
+      from: window.events[excess - 1]!.position,
+      covered: window.covered,
+    };
   }
 
   private readAlone(w: Waiting): Promise<void> {
@@ -103,28 +178,40 @@ export class SharedReads {
       (error: unknown) => w.reject(error),
     );
   }
-
-  private remember(from: bigint): void {
-    this.recentFroms.push(from);
-    if (this.recentFroms.length > RECENT_READS) this.recentFroms.shift();
-  }
 }
 
-/** The reader's page out of a shared one; undefined when the shared page cannot tell. */
+/**
+ * The reader's page out of `events`, which hold every event in (from, covered]; undefined
+ * when they cannot tell (the reader's position lies outside that range).
+ */
 function answerFrom(
   events: readonly RecordedEvent[],
+  from: bigint,
   covered: bigint,
   w: PageRequest,
 ): { page: ReadPage; full: boolean } | undefined {
-  if (w.from > covered) return undefined;
+  if (w.from < from || w.from > covered) return undefined;
   const picked: RecordedEvent[] = [];
-  for (const event of events) {
+  for (let i = firstAfter(events, w.from); i < events.length; i++) {
     if (w.limit !== null && picked.length >= w.limit) break;
-    if (event.position > w.from && matches(w.filter, event)) picked.push(event);
+    const event = events[i]!;
+    if (matches(w.filter, event)) picked.push(event);
   }
   const full = w.limit !== null && picked.length >= w.limit;
   const nextPosition = full ? picked[picked.length - 1]!.position : covered;
   return { page: { events: picked, nextPosition }, full };
+}
+
+/** Index of the first event after `position` in `events` (ordered by position). */
+function firstAfter(events: readonly RecordedEvent[], position: bigint): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (events[mid]!.position > position) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
 
 /** The filter as the SQL applies it: type in the list, stream name starting with a prefix. */
