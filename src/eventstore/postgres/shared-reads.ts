@@ -20,7 +20,7 @@ interface Waiting extends PageRequest {
 }
 
 /** Events kept from the latest shared reads, for readers a little behind (see `SharedReads`). */
-const WINDOW_EVENTS = 4096;
+const WINDOW_EVENTS = 2048;
 /** Shared reads for which the window counts as in use after readers last shared. */
 const WINDOW_IN_USE_SERVES = 16;
 
