@@ -1,3 +1,4 @@
+import { reservationOf } from '../../src/domain/inventory/inventory.decider';
 import { TEST_CARDS } from '../../src/payment-gateway';
 import {
   cancelOrder,
@@ -66,7 +67,7 @@ describe('cancel at every state before shipping', () => {
     expect(await orderEventTypes(h, orderId)).toEqual(['OrderPlaced', 'OrderCancelled']);
     const stock = await inventory(h, a);
     expect(stock).toMatchObject({ onHand: 10, reserved: 0 });
-    expect(stock.reservations.get(orderId)).toBeUndefined();
+    expect(reservationOf(stock, orderId)).toBeUndefined();
     expect(chargesOf(h, orderId)).toEqual([]);
     expect(await paymentEventTypes(h, orderId)).toEqual([]);
     expect((await orderState(h, orderId)).status).toBe('cancelled');

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { Map as ImmutableMap } from 'immutable';
 import { assertNever, type Decider } from '../decider';
+import { ClosedReservations, type ClosedAs } from './closed-reservations';
 import type { InventoryEvent } from './inventory.events';
 
 /**
@@ -30,7 +31,8 @@ export type InventoryError =
   | { code: 'RESERVATION_NOT_FOUND'; orderId: string }
   | { code: 'RESERVATION_CLOSED'; orderId: string; closedAs: 'released' | 'committed' };
 
-type Reservation = { quantity: number; status: 'open' | 'released' | 'committed' };
+/** An order's reservation on this product: open with its quantity, or how it closed. */
+export type Reservation = { status: 'open'; quantity: number } | { status: ClosedAs };
 
 export interface InventoryState {
   exists: boolean;
@@ -42,11 +44,21 @@ export interface InventoryState {
   /** Armed: the next fall below the threshold raises LowStock. */
   lowStockArmed: boolean;
   /**
-   * Every order's reservation by order id. A persistent map: `evolve` adds or replaces one
-   * entry in O(log n) and shares the rest with the previous state, so folding a stream of n
-   * events costs O(n log n) (copying a plain record per event made it quadratic).
+   * The open reservations' quantities by order id. A persistent map: `evolve` adds or
+   * removes one entry in O(log n) and shares the rest with the previous state, so folding a
+   * stream of n events costs O(n log n) (copying a plain record per event made it quadratic).
    */
-  reservations: ImmutableMap<string, Reservation>;
+  open: ImmutableMap<string, number>;
+  /** How every closed reservation ended, by order id (an order reserved again is open). */
+  closed: ClosedReservations;
+}
+
+/** The order's reservation on this product, if it ever had one. */
+export function reservationOf(s: InventoryState, orderId: string): Reservation | undefined {
+  const quantity = s.open.get(orderId);
+  if (quantity !== undefined) return { status: 'open', quantity };
+  const closedAs = s.closed.get(orderId);
+  return closedAs === undefined ? undefined : { status: closedAs };
 }
 
 export const initialInventoryState: InventoryState = {
@@ -57,7 +69,8 @@ export const initialInventoryState: InventoryState = {
   reserved: 0,
   reorderThreshold: 0,
   lowStockArmed: true,
-  reservations: ImmutableMap(),
+  open: ImmutableMap(),
+  closed: ClosedReservations.empty,
 };
 
 export const available = (s: InventoryState): number => s.onHand - s.reserved;
@@ -121,7 +134,7 @@ function decideCore(
       ]);
     case 'ReserveStock': {
       if (!isCount(cmd.quantity, 1)) return invalid('quantity');
-      const existing = s.reservations.get(cmd.orderId);
+      const existing = reservationOf(s, cmd.orderId);
       if (existing && existing.status !== 'released') return E.right([]); // repeat: no-op
       if (available(s) < cmd.quantity) {
         return E.right([
@@ -142,7 +155,7 @@ function decideCore(
     }
     case 'ReleaseStock':
     case 'CommitStock': {
-      const r = s.reservations.get(cmd.orderId);
+      const r = reservationOf(s, cmd.orderId);
       if (!r) return E.left({ code: 'RESERVATION_NOT_FOUND', orderId: cmd.orderId });
       const target = cmd.type === 'ReleaseStock' ? 'released' : 'committed';
       if (r.status === target) return E.right([]); // repeat: no-op
@@ -193,7 +206,10 @@ export function evolveInventory(s: InventoryState, e: InventoryEvent): Inventory
 function applyEvent(s: InventoryState, e: InventoryEvent): InventoryState {
   const d = e.data;
   const state = s.exists ? s : { ...s, exists: true, productId: d.productId };
-  const reservation = (orderId: string, r: Reservation) => state.reservations.set(orderId, r);
+  const close = (orderId: string, closedAs: ClosedAs) => ({
+    open: state.open.delete(orderId),
+    closed: state.closed.set(orderId, closedAs),
+  });
   switch (e.type) {
     case 'StockReceived':
       return { ...state, sku: e.data.sku, onHand: state.onHand + e.data.quantity };
@@ -205,26 +221,20 @@ function applyEvent(s: InventoryState, e: InventoryEvent): InventoryState {
       return {
         ...state,
         reserved: state.reserved + e.data.quantity,
-        reservations: reservation(e.data.orderId, { quantity: e.data.quantity, status: 'open' }),
+        open: state.open.set(e.data.orderId, e.data.quantity),
       };
     case 'StockReleased':
       return {
         ...state,
         reserved: state.reserved - e.data.quantity,
-        reservations: reservation(e.data.orderId, {
-          quantity: e.data.quantity,
-          status: 'released',
-        }),
+        ...close(e.data.orderId, 'released'),
       };
     case 'StockCommitted':
       return {
         ...state,
         onHand: state.onHand - e.data.quantity,
         reserved: state.reserved - e.data.quantity,
-        reservations: reservation(e.data.orderId, {
-          quantity: e.data.quantity,
-          status: 'committed',
-        }),
+        ...close(e.data.orderId, 'committed'),
       };
     case 'LowStock':
       return { ...state, lowStockArmed: false };
