@@ -212,6 +212,9 @@ export class ConsumerRunner {
     const { store, pool, pollMs, checkpointIntervalMs, minReadIntervalMs } = this.o;
     const batchSize = consumer.batchSize ?? 500;
     let checkpoint = from;
+    // Reads start past what was skipped even before that move is stored: the events between
+    // the checkpoint and here matched nothing, so a batch moves the checkpoint over them.
+    let readFrom = from;
     let skipSavedAt = 0;
     let readAt = 0;
     while (!ctx.signal.aborted) {
@@ -219,11 +222,12 @@ export class ConsumerRunner {
       if (hold > 0) await sleep(hold, ctx.signal);
       readAt = Date.now();
       const { events, nextPosition } = await store.readPage({
-        fromPosition: checkpoint,
+        fromPosition: readFrom,
         maxCount: batchSize,
         filter: consumer.filter,
       });
       if (events.length === 0) {
+        if (nextPosition > readFrom) readFrom = nextPosition;
         this.lastProgressAt = Date.now();
         setBatchState('live');
         this.setState('live');
@@ -248,6 +252,7 @@ export class ConsumerRunner {
       setBatchState(state);
       this.setState(state);
       checkpoint = await applyProjectionBatch(ctx, consumer, events, checkpoint, nextPosition);
+      readFrom = checkpoint;
     }
   }
 

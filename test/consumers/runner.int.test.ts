@@ -164,6 +164,38 @@ describe('consumer runner', () => {
     expect((await runner.status()).lag).toBe(0);
   });
 
+  it('reads on past the events it skipped before it has stored that move', async () => {
+    const reads: { from: bigint; next: bigint }[] = [];
+    const store: EventStore = Object.create(h.store) as EventStore;
+    store.readPage = async (options) => {
+      const page = await h.store.readPage(options);
+      reads.push({ from: options?.fromPosition ?? 0n, next: page.nextPosition });
+      return page;
+    };
+    const readPast = (position: bigint) =>
+      waitFor(() => Promise.resolve(reads.some((r) => r.next >= position)), 'read past');
+    const runner = createConsumerRunner({
+      consumer: rowsProjection('skipper', { filter: { streamPrefixes: ['skip-keep'] } }),
+      store,
+      pool: h.pool,
+      pollMs: 50,
+      checkpointIntervalMs: 60_000, // the first skip is stored, later ones not in this test
+    });
+    runners.push(runner);
+    runner.start();
+    await readPast(await h.store.headPosition());
+    const first = await appendMany(h.store, 5, { perAppend: 5, type: 'Noise', prefix: 'skip-n' });
+    await readPast(first);
+    const stored = await storedCheckpoint(h.pool, 'skipper');
+    expect(stored).toBeLessThan(first);
+    const second = await appendMany(h.store, 5, { perAppend: 5, type: 'Noise', prefix: 'skip-n' });
+    await readPast(second);
+    const readsAfterFirst = reads.slice(reads.findIndex((r) => r.next >= first) + 1);
+    expect(readsAfterFirst.length).toBeGreaterThan(0);
+    expect(readsAfterFirst.every((r) => r.from >= first)).toBe(true);
+    expect(await storedCheckpoint(h.pool, 'skipper')).toBe(stored);
+  });
+
   it('runs a reactor event by event, checkpointing after each, and resumes after restart', async () => {
     const seen: bigint[] = [];
     const reactor = (): ReactorConsumer => ({
