@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { ClosedReservations, type ClosedAs } from '../../src/domain/inventory/closed-reservations';
+import {
+  ClosedReservations,
+  GENERATION,
+  type ClosedAs,
+} from '../../src/domain/inventory/closed-reservations';
 
 describe('ClosedReservations', () => {
   it('answers like a map, newest status first, and leaves every earlier version intact', () => {
@@ -29,11 +33,11 @@ describe('ClosedReservations', () => {
     );
   });
 
-  it('keeps at most log2(n / 1024) + 1 frozen generations', () => {
+  it('keeps at most log2(n / GENERATION) + 1 frozen generations', () => {
     let closed = ClosedReservations.empty;
     for (let i = 0; i < 100_000; i++) closed = closed.set(`o-${i}`, 'committed');
     expect(closed.generations).toBeGreaterThan(0);
-    expect(closed.generations).toBeLessThanOrEqual(Math.log2(100_000 / 1024) + 1);
+    expect(closed.generations).toBeLessThanOrEqual(Math.log2(100_000 / GENERATION) + 1);
     expect(closed.get('o-0')).toBe('committed');
     expect(closed.get('o-99999')).toBe('committed');
     expect(closed.get('o-100000')).toBeUndefined();

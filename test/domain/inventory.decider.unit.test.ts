@@ -6,6 +6,7 @@ import {
   reservationOf,
   type InventoryCommand,
 } from '../../src/domain/inventory/inventory.decider';
+import { GENERATION } from '../../src/domain/inventory/closed-reservations';
 import type { InventoryEvent } from '../../src/domain/inventory/inventory.events';
 import { fold } from '../../src/domain/decider';
 import { spec } from '../support/decider-spec';
@@ -252,7 +253,7 @@ describe('inventory decider', () => {
     const s = fold(inventoryDecider, history);
     expect(s).toMatchObject({ exists: true, onHand: 100_050 - committed, reserved: open });
     expect(s.open.size).toBe(orders / 3);
-    expect(s.closed.generations).toBeLessThanOrEqual(Math.log2((orders * 2) / 3 / 1024) + 1);
+    expect(s.closed.generations).toBeLessThanOrEqual(Math.log2((orders * 2) / 3 / GENERATION) + 1);
     expect(reservationOf(s, 'o-0')).toEqual({ status: 'committed' });
     expect(reservationOf(s, 'o-1')).toEqual({ status: 'released' });
     expect(reservationOf(s, 'o-2')).toEqual({ status: 'open', quantity: 3 });

@@ -2,8 +2,11 @@ import { Map as ImmutableMap } from 'immutable';
 
 export type ClosedAs = 'released' | 'committed';
 
-/** Closed reservations per generation of frozen maps before the newest is merged down. */
-const GENERATION = 1024;
+/**
+ * Entries in the newest, immutable generation before it is frozen. Small: every product keeps
+ * one such generation, at about 250 bytes an entry.
+ */
+export const GENERATION = 128;
 
 /**
  * How each order's closed reservation on one product ended, by order id: a persistent map
