@@ -136,6 +136,13 @@ export function printOrdersReport(r: OrdersResults): void {
   console.log(
     `CPU time per order, user + system: ${cpuLine('full', r.cpu.full)}; ${cpuLine('half', r.cpu.half)}`,
   );
+  // What the target asks of the machine at this cost per order, whatever the service's threads.
+  const f = r.cpu.full;
+  const coresAtTarget = ((f.serviceMs + f.postgresMs + f.benchMs) * target) / 1000;
+  console.log(
+    `CPU budget: at the target rate (${fmt(target, 'orders/s')}) the full phase's CPU per order ` +
+      `would keep ${fmt(coresAtTarget)} cores busy; this machine has ${cpus().length}`,
+  );
   console.log(
     `median gaps in an order's stream at half rate: ${Object.entries(r.steps)
       .map(([step, ms]) => `${step} ${fmt(ms, 'ms')}`)
