@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 export type CardScenario =
   'succeeds' | 'declined' | 'insufficient_funds' | 'gateway_error' | 'rates';
 
-export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'unknown';
+const CARD_BRANDS = ['visa', 'mastercard', 'amex', 'discover', 'unknown'] as const;
+export type CardBrand = (typeof CARD_BRANDS)[number];
 
 /** The sandbox's test cards, as real gateways publish them. */
 export const TEST_CARDS = {
@@ -69,8 +70,9 @@ const SCENARIO_CODES: Record<CardScenario, string> = {
   rates: 'rates',
 };
 
-const TOKEN =
-  /^tok_(ok|declined|nsf|error|rates)_(visa|mastercard|amex|discover|unknown)_(\d{4})_[0-9a-f]{16}$/;
+const TOKEN = new RegExp(
+  `^tok_(ok|declined|nsf|error|rates)_(${CARD_BRANDS.join('|')})_(\\d{4})_[0-9a-f]{16}$`,
+);
 
 /**
  * Issues a token for a card. Tokens are self-describing (like a sandbox's `tok_visa`): they
@@ -90,6 +92,8 @@ export function parseToken(token: string): TokenizedCard | undefined {
   const scenario = (Object.keys(SCENARIO_CODES) as CardScenario[]).find(
     (s) => SCENARIO_CODES[s] === code,
   );
-  if (!scenario) return undefined;
-  return { scenario, brand: brand as CardBrand, last4: last4 ?? '' };
+  // The brand as the constant, not a new string per token: the ledger keeps it per charge.
+  const known = CARD_BRANDS.find((b) => b === brand);
+  if (!scenario || !known) return undefined;
+  return { scenario, brand: known, last4: last4 ?? '' };
 }

@@ -58,25 +58,27 @@ interface Settled {
  * that is wiped on restart. Keys are shared by charges and refunds (one key, one request),
  * as real gateways scope them per account.
  *
- * It grows with every charge, so it keeps each one once: a replay is rendered from the
- * entry, fingerprints are digests, and charges and refunds are indexed by charge id.
+ * It grows with every charge, so it keeps each one once and small: a replay is rendered
+ * from the entry, fingerprints are short digests, entries are indexed by id in one map
+ * (which also keeps them in booking order), and the short strings that repeat from entry to
+ * entry (currency, last four digits) are shared.
  */
 export class Ledger {
-  private readonly books: LedgerEntry[] = [];
+  /** Every charge and refund by id, in booking order. */
+  private readonly booked = new Map<string, LedgerEntry>();
   private readonly byKey = new Map<string, Settled>();
-  private readonly charges = new Map<string, ChargeEntry>();
   private readonly refunded = new Map<string, number>();
   /** Requests that reached processing, per key not yet settled. */
   private readonly attempts = new Map<string, number>();
 
   /** Every charge and refund, oldest first. */
   entries(): LedgerEntry[] {
-    return this.books.map((entry) => ({ ...entry }));
+    return [...this.booked.values()].map((entry) => ({ ...entry }));
   }
 
   /** The captured charges made under an idempotency key: never more than one. */
   capturesFor(key: string): ChargeEntry[] {
-    return this.books.filter(
+    return [...this.booked.values()].filter(
       (e): e is ChargeEntry =>
         e.kind === 'charge' && e.status === 'captured' && e.idempotency_key === key,
     );
@@ -110,23 +112,41 @@ export class Ledger {
    * get when it is not the entry itself with 201.
    */
   settle(entry: LedgerEntry, fingerprint: string, reply?: StoredReply): void {
-    this.books.push(entry);
-    this.byKey.set(entry.idempotency_key, { fingerprint, entry, ...(reply && { reply }) });
-    this.attempts.delete(entry.idempotency_key);
-    if (entry.kind === 'charge') this.charges.set(entry.id, entry);
-    else this.refunded.set(entry.charge_id, this.refundedAmount(entry.charge_id) + entry.amount);
+    const kept: LedgerEntry =
+      entry.kind === 'charge'
+        ? { ...entry, currency: shared(entry.currency), last4: shared(entry.last4) }
+        : { ...entry, currency: shared(entry.currency) };
+    this.booked.set(kept.id, kept);
+    this.byKey.set(kept.idempotency_key, { fingerprint, entry: kept, ...(reply && { reply }) });
+    this.attempts.delete(kept.idempotency_key);
+    if (kept.kind === 'refund') {
+      this.refunded.set(kept.charge_id, this.refundedAmount(kept.charge_id) + kept.amount);
+    }
   }
 
   capturedCharge(id: string): ChargeEntry | undefined {
-    const charge = this.charges.get(id);
-    return charge?.status === 'captured' ? charge : undefined;
+    const entry = this.booked.get(id);
+    return entry?.kind === 'charge' && entry.status === 'captured' ? entry : undefined;
   }
 
   chargeExists(id: string): boolean {
-    return this.charges.has(id);
+    return this.booked.get(id)?.kind === 'charge';
   }
 
   refundedAmount(chargeId: string): number {
     return this.refunded.get(chargeId) ?? 0;
   }
+}
+
+/**
+ * One copy of each short string the entries repeat. Bounded by what such fields can hold:
+ * three-letter currencies and four digits make at most 27,576 strings.
+ */
+const sharedStrings = new Map<string, string>();
+function shared(value: string): string {
+  if (value.length > 4) return value;
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  sharedStrings.set(value, value);
+  return value;
 }

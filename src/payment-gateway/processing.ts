@@ -31,9 +31,12 @@ const gatewayError = (status: 502 | 503, message: string): Outcome => ({
   hold: false,
 });
 
-/** A request's identity for its idempotency key: a digest, as the ledger keeps it for good. */
+/**
+ * A request's identity for its idempotency key: a digest, as the ledger keeps it for good.
+ * 128 bits of SHA-256 tell two requests apart as surely as the whole (22 characters, not 43).
+ */
 function fingerprintOf(parts: readonly unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(parts)).digest().toString('base64url', 0, 16);
 }
 
 const DECLINE_MESSAGES: Record<DeclineCode, string> = {

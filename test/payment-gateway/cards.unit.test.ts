@@ -42,5 +42,9 @@ describe('cards', () => {
     expect(issueToken(card)).not.toBe(token);
     expect(parseToken('tok_ok_visa_4242')).toBeUndefined();
     expect(parseToken('card_4242424242424242')).toBeUndefined();
+    // A well-formed token with a brand this gateway never issues is not one of its tokens.
+    const forged = issueToken(card).replace('_visa_', '_diners_');
+    expect(forged).toContain('_diners_');
+    expect(parseToken(forged)).toBeUndefined();
   });
 });
