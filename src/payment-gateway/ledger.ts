@@ -112,10 +112,11 @@ export class Ledger {
    * get when it is not the entry itself with 201.
    */
   settle(entry: LedgerEntry, fingerprint: string, reply?: StoredReply): void {
+    // A refund's currency is its charge's, already the shared copy.
     const kept: LedgerEntry =
       entry.kind === 'charge'
         ? { ...entry, currency: shared(entry.currency), last4: shared(entry.last4) }
-        : { ...entry, currency: shared(entry.currency) };
+        : entry;
     this.booked.set(kept.id, kept);
     this.byKey.set(kept.idempotency_key, { fingerprint, entry: kept, ...(reply && { reply }) });
     this.attempts.delete(kept.idempotency_key);

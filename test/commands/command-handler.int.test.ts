@@ -667,10 +667,16 @@ describe('handleCommand with a stream state cache', () => {
     expect(fromRevisions.length).toBeGreaterThan(0);
   });
 
-  it('batching: commands waiting for their stream go out in one append, decided in order', async () => {
+  /** An account holding 10, its state in a cache that batches commands. */
+  async function batchedAccountWith10() {
     const cache = new StreamStateCache(10, false, true);
     const stream = newStream();
     right(await handleCommand(store, account, { streamName: stream, command: deposit(10), cache }));
+    return { cache, stream };
+  }
+
+  it('batching: commands waiting for their stream go out in one append, decided in order', async () => {
+    const { cache, stream } = await batchedAccountWith10();
     let appends = 0;
     const counting = intercept({
       appendToStream: (...args) => {
@@ -712,9 +718,7 @@ describe('handleCommand with a stream state cache', () => {
   });
 
   it('batching: a batch that meets another writer is decided again one by one on the new state', async () => {
-    const cache = new StreamStateCache(10, false, true);
-    const stream = newStream();
-    right(await handleCommand(store, account, { streamName: stream, command: deposit(10), cache }));
+    const { cache, stream } = await batchedAccountWith10();
     let appends = 0;
     const racing = intercept({
       appendToStream: async (name, events, options) => {
