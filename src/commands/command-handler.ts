@@ -127,7 +127,20 @@ export async function handleCommand<
   const correlationId = options.metadata?.correlationId ?? randomUUID();
   if (options.cache && expectedRevision === undefined) {
     const { cache } = options;
-    const run = { ...options, cache: undefined, correlationId, decode, maxAttempts };
+    // Spelt out, not `{ ...options }`: the callers' options come in many shapes, and a spread
+    // of them took 1.3% of the service's CPU under load (the profile's hottest line here).
+    const run: CachedRun<Command, Event> = {
+      streamName,
+      command,
+      commandId,
+      metadata: options.metadata,
+      backoffBaseMs: options.backoffBaseMs,
+      decodeEvent: options.decodeEvent,
+      fresh: options.fresh,
+      correlationId,
+      decode,
+      maxAttempts,
+    };
     if (cache.batchCommands) return handleBatched(store, decider, run, cache);
     return cache.exclusive(streamName, () => handleCached(store, decider, run, cache));
   }
@@ -189,18 +202,25 @@ function eventsToAppend<Event extends DomainEvent>(
   metadata: CommandMetadata | undefined,
 ): Prepared<Event>[] {
   const timestamp = new Date().toISOString();
-  return events.map((event, index) => ({
-    ...event,
-    id: commandId === undefined ? randomUUID() : deterministicEventId(commandId, index),
-    metadata: definedOnly<EventMetadata>({
-      correlationId,
-      causationId: metadata?.causationId ?? commandId,
-      userId: metadata?.userId,
-      commandId,
-      schemaVersion: decider.schemaVersion?.(event) ?? 1,
-      timestamp,
-    }),
-  }));
+  const causationId = metadata?.causationId ?? commandId;
+  const userId = metadata?.userId;
+  return events.map((event, index) => {
+    // Only the fields that have a value, in this order.
+    const meta = { correlationId } as EventMetadata;
+    if (causationId !== undefined) meta.causationId = causationId;
+    if (userId !== undefined) meta.userId = userId;
+    if (commandId !== undefined) meta.commandId = commandId;
+    meta.schemaVersion = decider.schemaVersion?.(event) ?? 1;
+    meta.timestamp = timestamp;
+    // A domain event is `{ type, data }`; built as such rather than spread from the
+    // decider's many shapes (a spread here was one of the service's hottest lines).
+    return {
+      type: event.type,
+      data: event.data,
+      id: commandId === undefined ? randomUUID() : deterministicEventId(commandId, index),
+      metadata: meta,
+    } as Prepared<Event>;
+  });
 }
 
 function recordedResult<Event extends DomainEvent>(
@@ -595,8 +615,4 @@ function satisfies(actual: bigint | 'no_stream', expected: ExpectedRevision): bo
   if (expected === 'no_stream') return actual === 'no_stream';
   if (expected === 'stream_exists') return actual !== 'no_stream';
   return actual === expected;
-}
-
-function definedOnly<T extends Record<string, unknown>>(record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
 }
