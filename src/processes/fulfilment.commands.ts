@@ -27,6 +27,7 @@ import {
 import { paymentStream, type PaymentEvent } from '../domain/payments/payment.events';
 import { inventoryStateCache, orderStateCache } from '../commands/stream-caches';
 import type { EventStore, RecordedEvent } from '../eventstore';
+import { isoNow } from '../infra/clock';
 
 /**
  * The process managers' way of running commands: every command has a deterministic id, so
@@ -43,7 +44,7 @@ export function causeOf(event: RecordedEvent): CommandMetadata {
   };
 }
 
-export const nowIso = (): string => new Date().toISOString();
+export const nowIso = isoNow;
 
 /**
  * Waits for every step, then fails with the first failure, if any. Unlike `Promise.all`, a
