@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/Either';
 import { closeServer, listen } from './api/app';
 import { buildApi } from './composition';
+import { startIdempotencyKeyPruning } from './orders/key-pruning';
 import { createPostgresEventStore } from './eventstore';
 import { adminCredentials, ensureAdmin } from './identity/admin';
 import { loadOrCreateJwtSecret } from './identity/jwt-secret';
@@ -93,6 +94,12 @@ async function startApi(ctx: RoleContext): Promise<void> {
     throw new Error(`PORT ${config.port} on ${config.host} is already in use`, { cause: error });
   });
   parts.push({ name: 'http server', stop: () => closeServer(server) });
+  const pruning = startIdempotencyKeyPruning({
+    pool: db.pool,
+    logger,
+    retentionHours: config.idempotencyKeyRetentionHours,
+  });
+  parts.push({ name: 'idempotency key pruning', stop: () => pruning.stop() });
   logger.info({ host: config.host, port: config.port }, 'api: HTTP server listening');
 }
 

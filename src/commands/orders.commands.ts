@@ -171,6 +171,32 @@ export async function claimIdempotencyKey(
   return rows[0]?.fingerprint === fingerprint ? 'repeat' : 'conflict';
 }
 
+/**
+ * Deletes idempotency keys claimed more than `retentionHours` ago, `batchSize` rows per
+ * statement (short locks on a large table), and returns how many went. A key is only a
+ * shortcut once its order exists: the order id and the event ids derive from the key, so a
+ * request repeated after its key was pruned still meets its own order, not a second one.
+ */
+export async function pruneIdempotencyKeys(
+  pool: Pool,
+  retentionHours: number,
+  batchSize = 5_000,
+): Promise<number> {
+  let pruned = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM order_idempotency_keys
+        WHERE ctid = ANY (ARRAY(
+          SELECT ctid FROM order_idempotency_keys
+           WHERE created_at < now() - make_interval(hours => $1)
+           LIMIT $2))`,
+      [retentionHours, batchSize],
+    );
+    pruned += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return pruned;
+  }
+}
+
 // Concurrent placements store their tokens in one statement.
 const tokenWriters = batcherPer(
   (pool: Pool) =>

@@ -29,6 +29,8 @@ export interface Config {
   adminPassword?: string;
   /** Default reorder threshold of a new product's inventory. */
   lowStockThreshold: number;
+  /** How long an `Idempotency-Key` is kept, in hours (at least the contract's 24). */
+  idempotencyKeyRetentionHours: number;
   /** Origins allowed by CORS (`*` for any); absent: no CORS headers. */
   corsOrigins?: string[];
 }
@@ -92,6 +94,11 @@ const Count = fromString('a whole number (0 or more)', (s) => {
   return Number.isSafeInteger(n) ? n : undefined;
 });
 
+const RetentionHours = fromString('a whole number of hours, 24 or more', (s) => {
+  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
+  return Number.isSafeInteger(n) && n >= 24 ? n : undefined;
+});
+
 const Secret = fromString('at least 32 characters', (s) => (s.length >= 32 ? s : undefined));
 
 const OriginList = fromString('* or a comma-separated list of origins', (s) => {
@@ -119,6 +126,7 @@ const Env = t.partial({
   ADMIN_PASSWORD: NonEmpty,
   LOW_STOCK_THRESHOLD: Count,
   CORS_ORIGINS: OriginList,
+  IDEMPOTENCY_KEY_RETENTION_HOURS: RetentionHours,
 });
 
 /** Values that may carry credentials are never echoed back in an error message. */
@@ -165,6 +173,7 @@ export function loadConfig(
       adminPassword: v.ADMIN_PASSWORD,
       lowStockThreshold: v.LOW_STOCK_THRESHOLD ?? 10,
       corsOrigins: v.CORS_ORIGINS,
+      idempotencyKeyRetentionHours: v.IDEMPOTENCY_KEY_RETENTION_HOURS ?? 24,
     })),
   );
 }

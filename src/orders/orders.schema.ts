@@ -7,7 +7,8 @@ import { ordersProjection } from '../projections/orders.projection';
  * - `order_idempotency_keys`: one row per (user, `Idempotency-Key`), claimed before an order
  *   is placed, holding the request's fingerprint and the order id. The unique key is what
  *   makes two racing requests with one key converge: one inserts, the other reads its row.
- *   Rows are kept (at least the 24 hours the contract asks; nothing purges them yet).
+ *   Rows are kept IDEMPOTENCY_KEY_RETENTION_HOURS (24 or more, as the contract asks), then
+ *   deleted by the API (`startIdempotencyKeyPruning`).
  * - `order_payment_tokens`: the gateway token for a card order, for the fulfilment saga to
  *   charge. Never in an event; the card number itself is stored nowhere.
  */

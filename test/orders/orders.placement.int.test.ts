@@ -1,3 +1,5 @@
+import { pruneIdempotencyKeys } from '../../src/commands/orders.commands';
+import { startIdempotencyKeyPruning } from '../../src/orders/key-pruning';
 import { apiHarness, type ApiHarness } from '../support/api-harness';
 import {
   ADDRESS,
@@ -20,6 +22,8 @@ interface OrderBody {
   currency: string;
   payment: { method: string; brand: string | null; last4: string | null };
 }
+const quiet = { info: () => undefined, warn: () => undefined };
+
 interface ProblemBody {
   status: number;
   code?: string;
@@ -342,6 +346,60 @@ describe('POST /orders', () => {
       const id = (first.body as OrderBody).id;
       expect((second.body as OrderBody).id).toBe(id);
       expect(await orderEvents(h, id)).toHaveLength(1);
+    });
+
+    it('prunes keys past their retention; a request repeated after that still meets its order', async () => {
+      const old = `old-${Date.now()}`;
+      const fresh = `fresh-${Date.now()}`;
+      const first = await post(h, h.customerToken, body(), old);
+      await post(h, h.customerToken, body(), fresh);
+      const userId = await userIdOf(h, h.customerToken);
+      const age = (key: string, hours: number) =>
+        h.pool.query(
+          `UPDATE order_idempotency_keys SET created_at = now() - make_interval(hours => $3)
+            WHERE user_id = $1 AND key = $2`,
+          [userId, key, hours],
+        );
+      const keys = async () =>
+        (
+          await h.pool.query<{ key: string }>(
+            'SELECT key FROM order_idempotency_keys WHERE user_id = $1 AND key = ANY($2) ORDER BY key',
+            [userId, [old, fresh]],
+          )
+        ).rows.map((r) => r.key);
+      await age(old, 25);
+      await age(fresh, 23);
+
+      // The API's housekeeping runs a pass at start: the 25-hour-old key goes, the other stays.
+      const pruning = startIdempotencyKeyPruning({
+        pool: h.pool,
+        logger: quiet,
+        retentionHours: 24,
+      });
+      await pruning.stop();
+      expect(await keys()).toEqual([fresh]);
+
+      const again = await post(h, h.customerToken, body(), old);
+      expect(again.status).toBe(201);
+      const id = (first.body as OrderBody).id;
+      expect((again.body as OrderBody).id).toBe(id);
+      expect(await orderEvents(h, id)).toHaveLength(1);
+    });
+
+    it('prunes in batches until no old key is left', async () => {
+      const userId = await userIdOf(h, h.customerToken);
+      const stale = [1, 2, 3].map((n) => `stale-${n}-${Date.now()}`);
+      for (const key of stale) await post(h, h.customerToken, body(), key);
+      await h.pool.query(
+        `UPDATE order_idempotency_keys SET created_at = now() - interval '30 hours'
+          WHERE user_id = $1 AND key = ANY($2)`,
+        [userId, stale],
+      );
+      expect(await pruneIdempotencyKeys(h.pool, 24, 1)).toBeGreaterThanOrEqual(3);
+      const left = await h.pool.query(
+        'SELECT 1 FROM order_idempotency_keys WHERE created_at < now() - interval $$24 hours$$',
+      );
+      expect(left.rowCount).toBe(0);
     });
 
     it('keys are per user: another customer with the same key gets its own order', async () => {

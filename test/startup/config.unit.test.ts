@@ -21,6 +21,7 @@ describe('loadConfig', () => {
         adminPassword: undefined,
         lowStockThreshold: 10,
         corsOrigins: undefined,
+        idempotencyKeyRetentionHours: 24,
       }),
     );
   });
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
       ADMIN_PASSWORD: 'correct horse battery',
       LOW_STOCK_THRESHOLD: '3',
       CORS_ORIGINS: 'https://shop.example.com, http://localhost:5173',
+      IDEMPOTENCY_KEY_RETENTION_HOURS: '72',
     });
     expect(config).toEqual(
       E.right({
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
         adminPassword: 'correct horse battery',
         lowStockThreshold: 3,
         corsOrigins: ['https://shop.example.com', 'http://localhost:5173'],
+        idempotencyKeyRetentionHours: 72,
       }),
     );
   });
@@ -82,6 +85,12 @@ describe('loadConfig', () => {
     ['EVENT_STORE', 'mongo', 'EVENT_STORE: expected "postgres" | "eventstoredb", got "mongo"'],
     ['KAFKA_BROKERS', 'kafka', 'KAFKA_BROKERS: expected a comma-separated list of host:port'],
     ['LOW_STOCK_THRESHOLD', '-1', 'LOW_STOCK_THRESHOLD: expected a whole number (0 or more)'],
+    // The contract keeps a key at least 24 hours: a shorter retention is refused.
+    [
+      'IDEMPOTENCY_KEY_RETENTION_HOURS',
+      '12',
+      'IDEMPOTENCY_KEY_RETENTION_HOURS: expected a whole number of hours, 24 or more',
+    ],
   ])('rejects %s=%s naming the variable', (key, value, message) => {
     const result = decode({ [key]: value });
     expect(E.isLeft(result) && result.left).toEqual([expect.stringContaining(message)]);
