@@ -230,10 +230,20 @@ function recordedResult<Event extends DomainEvent>(
 ): CommandResult<Event> {
   const firstRevision = result.nextRevision - BigInt(appended.length) + 1n;
   return {
-    events: appended.map((event, index) => ({ ...event, revision: firstRevision + BigInt(index) })),
+    events: appended.map((event, index) => handled(event, firstRevision + BigInt(index))),
     nextRevision: result.nextRevision,
     position: result.position,
   };
+}
+
+/** An appended event as a command's result gives it back (built, not spread: one shape). */
+function handled<Event extends DomainEvent>(
+  event: Prepared<Event>,
+  revision: bigint,
+): HandledEvent<Event> {
+  const { type, data, id, metadata } = event;
+  // `{ type, data }` is the whole of a domain event; the compiler cannot see that for `Event`.
+  return { type, data, id, metadata, revision } as unknown as HandledEvent<Event>;
 }
 
 function appendable(events: readonly Prepared<DomainEvent>[]): NewEvent[] {
@@ -455,10 +465,7 @@ async function runBatch<Command, Event extends DomainEvent, State, Error extends
     const revisionBefore = firstRevision + BigInt(d.offset) - 1n;
     q.resolve(
       E.right({
-        events: d.events.map((event, k) => ({
-          ...event,
-          revision: revisionBefore + 1n + BigInt(k),
-        })),
+        events: d.events.map((event, k) => handled(event, revisionBefore + 1n + BigInt(k))),
         nextRevision: revisionBefore + BigInt(d.events.length),
         position: result.position,
       }),
