@@ -33,10 +33,14 @@ const events = (n: number, ids = Array.from({ length: n }, () => randomUUID())) 
 /** Counts the statements the pool sends. */
 function countingPool(): { pool: Pool; statements: () => number } {
   let n = 0;
-  const counting = aroundQuery(pool, (args, query) => {
-    n++;
-    return query(...args);
-  });
+  const counting = aroundQuery(
+    pool,
+    (args, query) => {
+      n++;
+      return query(...args);
+    },
+    { clients: true },
+  );
   return { pool: counting, statements: () => n };
 }
 
@@ -204,8 +208,11 @@ describe('group append', () => {
 
   it('fails every append of a batch whose statement fails for another reason', async () => {
     let calls = 0;
-    const failing = aroundQuery(pool, (args, query) =>
-      ++calls === 2 ? Promise.reject(new Error('connection lost')) : query(...args),
+    const failing = aroundQuery(
+      pool,
+      (args, query) =>
+        ++calls === 2 ? Promise.reject(new Error('connection lost')) : query(...args),
+      { clients: true },
     );
     const group = new GroupAppend(failing, 1);
     const first = group.append(`grp-${randomUUID()}`, 'no_stream', events(1));

@@ -270,6 +270,45 @@ describe('PostgreSQL event store specifics', () => {
     }
   });
 
+  it('keeps its connections through append conflicts: no new server process per conflict', async () => {
+    // pg-pool's `pool.query` closes the connection after any failed statement, and a stale
+    // expected revision fails the fast append with a unique violation: one new backend per
+    // conflict, which made PostgreSQL's CPU per order 10x in the split topology.
+    const ownDb = await createTestDatabase(); // only this store's connections in it
+    const own = await createPostgresEventStore({
+      connectionString: ownDb.connectionString,
+      poolSize: 1,
+    });
+    const stream = `conflicts-${randomUUID()}`;
+    await own.appendToStream(stream, [newEvent('A'), newEvent('A'), newEvent('A')]);
+    const client = new Client({ connectionString: ownDb.connectionString });
+    await client.connect();
+    const backends = async () =>
+      (
+        await client.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'orderflow-eventstore'
+            ORDER BY pid`,
+        )
+      ).rows.map((r) => r.pid);
+    try {
+      const before = await backends();
+      expect(before).toHaveLength(1);
+      for (let i = 0; i < 5; i++) {
+        await expect(
+          own.appendToStream(stream, [newEvent('B')], { expectedRevision: 0n }),
+        ).rejects.toMatchObject({ name: 'WrongExpectedRevisionError' });
+      }
+      expect(await backends()).toEqual(before);
+      // Still a working connection.
+      await own.appendToStream(stream, [newEvent('C')], { expectedRevision: 2n });
+      expect((await own.readStream(stream)).map((e) => e.type)).toEqual(['A', 'A', 'A', 'C']);
+    } finally {
+      await client.end();
+      await closeAndDrop(ownDb, [own]);
+    }
+  });
+
   it('a crash mid-append writes nothing, and the store keeps working', async () => {
     const prefix = uniquePrefix('crash');
     const stream = `${prefix}-s`;

@@ -1,6 +1,11 @@
 import type { Pool } from 'pg';
 import type { SerializedEvent } from '../validation';
-import { appendToPostgres, type AppendOutcome, isUniqueViolation } from './postgres-append';
+import {
+  appendToPostgres,
+  type AppendOutcome,
+  isUniqueViolation,
+  queryKeepingConnection,
+} from './postgres-append';
 
 /**
  * Group commit for appends with an exact expected revision or `no_stream` (what command
@@ -84,11 +89,11 @@ export class GroupAppend {
     if (batch.length === 1) return this.alone(batch[0]!);
     let rows: { stream_name: string; revision: string; position: string }[];
     try {
-      ({ rows } = await this.pool.query<{
+      ({ rows } = await queryKeepingConnection<{
         stream_name: string;
         revision: string;
         position: string;
-      }>({ name: 'es_group_append', text: GROUP_APPEND, values: groupValues(batch) }));
+      }>(this.pool, { name: 'es_group_append', text: GROUP_APPEND, values: groupValues(batch) }));
     } catch (error) {
       if (!isUniqueViolation(error)) {
         for (const p of batch) p.reject(error);

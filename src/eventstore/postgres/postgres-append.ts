@@ -1,4 +1,10 @@
-import type { DatabaseError, Pool } from 'pg';
+import {
+  DatabaseError,
+  type Pool,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg';
 import { DuplicateEventIdError, type ExpectedRevision } from '../event-store';
 import { appendPayload, type SerializedEvent } from '../validation';
 
@@ -51,27 +57,29 @@ export async function appendToPostgres(
   if (expected === 'no_stream' || typeof expected === 'bigint') {
     const revision = expected === 'no_stream' ? '-1' : expected.toString();
     const [one] = events;
-    const fast = await pool
-      .query<{ last_position: string | null; next_revision: string | null }>(
-        one && !payload
-          ? {
-              name: 'es_fast_append_one',
-              text: FAST_APPEND_ONE,
-              values: [stream, revision, one.id, one.type, one.dataJson, one.metadataJson],
-            }
-          : { name: 'es_fast_append', text: FAST_APPEND, values: [stream, revision, payload] },
-      )
-      .catch((error: unknown) => {
-        if (isUniqueViolation(error)) return undefined;
-        throw error;
-      });
+    const fast = await queryKeepingConnection<{
+      last_position: string | null;
+      next_revision: string | null;
+    }>(
+      pool,
+      one && !payload
+        ? {
+            name: 'es_fast_append_one',
+            text: FAST_APPEND_ONE,
+            values: [stream, revision, one.id, one.type, one.dataJson, one.metadataJson],
+          }
+        : { name: 'es_fast_append', text: FAST_APPEND, values: [stream, revision, payload] },
+    ).catch((error: unknown) => {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    });
     const row = fast?.rows[0];
     if (row?.last_position) return { ...row, outcome: 'appended', conflict_id: null };
   }
   const expectedText = typeof expected === 'bigint' ? expected.toString() : expected;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { rows } = await pool.query<AppendOutcome>({
+      const { rows } = await queryKeepingConnection<AppendOutcome>(pool, {
         name: 'es_append',
         text: 'SELECT * FROM es_append($1, $2, $3::jsonb)',
         values: [stream, expectedText, payload ?? appendPayload(events)],
@@ -98,4 +106,30 @@ export async function appendToPostgres(
 
 export function isUniqueViolation(error: unknown): boolean {
   return (error as Partial<DatabaseError>).code === '23505';
+}
+
+/**
+ * `pool.query` that keeps its connection after an error the server reported for the
+ * statement alone. pg-pool's own `pool.query` closes the connection after ANY error, and an
+ * append's unique violation is part of its protocol: it is how a conflict with another
+ * writer shows. In the split topology (fulfilment and inventory appending to the same
+ * product streams from two processes) that closed about 135 connections a second, each
+ * replaced by a new server process: most of PostgreSQL's CPU per order there. Any other
+ * failure (the connection itself) still discards the connection; one the server closed is
+ * dropped by the pool either way.
+ */
+export async function queryKeepingConnection<R extends QueryResultRow>(
+  pool: Pool,
+  query: QueryConfig,
+): Promise<QueryResult<R>> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await client.query<R>(query);
+  } catch (error) {
+    if (!(error instanceof DatabaseError)) broken = error as Error;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
