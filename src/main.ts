@@ -158,11 +158,14 @@ function banner(role: Role, config: Config, db: Database, notes: string[]): stri
   const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
   const dataDir = db.kind === 'embedded' ? config.dataDir : '(not used: DATABASE_URL is set)';
+  // Only the API serves HTTP on PORT; another role's banner must not point there.
+  const http =
+    role === 'all' || role === 'api'
+      ? `  API:       ${base}/api/v1\n  Health:    ${base}/health\n`
+      : '';
   return `
 orderflow is running (role: ${role})
-  API:       ${base}/api/v1
-  Health:    ${base}/health
-  Data dir:  ${dataDir}
+${http}  Data dir:  ${dataDir}
   Database:  ${db.description}
 ${notes.map((n) => `  ${n}\n`).join('')}Stop with Ctrl-C.
 

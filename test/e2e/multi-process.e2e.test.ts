@@ -209,6 +209,15 @@ afterAll(async () => {
 }, 60_000);
 
 describe('five processes on one PostgreSQL', () => {
+  it('points at the API only from the api process: the other roles serve no HTTP on PORT', () => {
+    expect(procs.api?.output()).toContain(`API:       ${base}/api/v1`);
+    for (const role of ['projector', 'inventory', 'fulfilment', 'payment-gateway']) {
+      expect(procs[role]?.output()).toContain(`orderflow is running (role: ${role})`);
+      expect(procs[role]?.output()).not.toContain('API:');
+      expect(procs[role]?.output()).not.toContain('Health:');
+    }
+  });
+
   it('processes 30 concurrent orders placed over HTTP, one capture each', async () => {
     const initial = [100, 100, 100];
     const products = await createProducts('concurrent', initial);
