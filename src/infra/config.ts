@@ -89,15 +89,15 @@ const BrokerList = fromString('a comma-separated list of host:port', (s) => {
     : undefined;
 });
 
-const Count = fromString('a whole number (0 or more)', (s) => {
+/** The digits as a whole number of at least `min`, else undefined. */
+const wholeNumber = (s: string, min: number): number | undefined => {
   const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
-  return Number.isSafeInteger(n) ? n : undefined;
-});
+  return Number.isSafeInteger(n) && n >= min ? n : undefined;
+};
 
-const RetentionHours = fromString('a whole number of hours, 24 or more', (s) => {
-  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
-  return Number.isSafeInteger(n) && n >= 24 ? n : undefined;
-});
+const Count = fromString('a whole number (0 or more)', (s) => wholeNumber(s, 0));
+
+const RetentionHours = fromString('a whole number of hours, 24 or more', (s) => wholeNumber(s, 24));
 
 const Secret = fromString('at least 32 characters', (s) => (s.length >= 32 ? s : undefined));
 

@@ -27,7 +27,6 @@ import {
 import { paymentStream, type PaymentEvent } from '../domain/payments/payment.events';
 import { inventoryStateCache, orderStateCache } from '../commands/stream-caches';
 import type { EventStore, RecordedEvent } from '../eventstore';
-import { isoNow } from '../infra/clock';
 
 /**
  * The process managers' way of running commands: every command has a deterministic id, so
@@ -43,8 +42,6 @@ export function causeOf(event: RecordedEvent): CommandMetadata {
     causationId: event.id,
   };
 }
-
-export const nowIso = isoNow;
 
 /**
  * Waits for every step, then fails with the first failure, if any. Unlike `Promise.all`, a

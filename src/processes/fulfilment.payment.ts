@@ -9,11 +9,11 @@ import type { EventStore } from '../eventstore';
 import {
   expectRight,
   loadOrder,
-  nowIso,
   orderCommand,
   paymentCommand,
   settleAll,
 } from './fulfilment.commands';
+import { isoNow } from '../infra/clock';
 import { releaseLines } from './fulfilment.stock';
 import type { FulfilmentConfig } from './fulfilment.config';
 import type { PaymentClient } from './payment-client';
@@ -71,7 +71,7 @@ export async function takePayment(
     paymentToken(deps.pool, orderId),
     paymentCommand(
       deps.store,
-      { type: 'RequestPayment', orderId, amount, currency, attempt: 1, now: nowIso() },
+      { type: 'RequestPayment', orderId, amount, currency, attempt: 1, now: isoNow() },
       `${orderId}:payment-request:1`,
       cause,
       true,
@@ -108,7 +108,7 @@ export async function takePayment(
             attempt: 1,
             reason: charged.reason.includes('timeout') ? 'timeout' : 'gateway_error',
             retryAt: retryAt.toISOString(),
-            now: nowIso(),
+            now: isoNow(),
           },
           `${orderId}:payment-attempt-failed:1`,
           cause,
@@ -178,14 +178,14 @@ async function recordCapture(
   const [payment, paid] = await settleAll([
     paymentCommand(
       deps.store,
-      { type: 'CapturePayment', orderId, transactionId: chargeId, amount, now: nowIso() },
+      { type: 'CapturePayment', orderId, transactionId: chargeId, amount, now: isoNow() },
       `${orderId}:payment-capture`,
       cause,
     ),
     // On an order stopped meanwhile this records the late capture; the reactor then refunds.
     orderCommand(
       deps.store,
-      { type: 'MarkPaymentCaptured', orderId, paymentId: chargeId, amount, now: nowIso() },
+      { type: 'MarkPaymentCaptured', orderId, paymentId: chargeId, amount, now: isoNow() },
       `${orderId}:order-paid`,
       cause,
     ),
@@ -202,7 +202,7 @@ async function markProcessed(
 ): Promise<void> {
   const result = await orderCommand(
     deps.store,
-    { type: 'MarkProcessed', orderId, now: nowIso() },
+    { type: 'MarkProcessed', orderId, now: isoNow() },
     `${orderId}:processed`,
     cause,
   );
@@ -221,7 +221,7 @@ async function failPaymentStream(
     'FailPayment',
     await paymentCommand(
       deps.store,
-      { type: 'FailPayment', orderId, reason, now: nowIso() },
+      { type: 'FailPayment', orderId, reason, now: isoNow() },
       `${orderId}:payment-failed`,
       cause,
     ),
@@ -238,7 +238,7 @@ async function failOrderPayment(
   const { orderId } = order;
   const result = await orderCommand(
     deps.store,
-    { type: 'MarkPaymentFailed', orderId, reason, retryable: false, now: nowIso() },
+    { type: 'MarkPaymentFailed', orderId, reason, retryable: false, now: isoNow() },
     `${orderId}:order-payment-failed`,
     cause,
   );
@@ -269,7 +269,7 @@ export async function refundOrder(
   const { refundId } = refunded;
   const payment = await paymentCommand(
     deps.store,
-    { type: 'RefundPayment', orderId, refundId, amount, now: nowIso() },
+    { type: 'RefundPayment', orderId, refundId, amount, now: isoNow() },
     `${orderId}:payment-refund`,
     cause,
   );
@@ -280,7 +280,7 @@ export async function refundOrder(
     'MarkRefunded',
     await orderCommand(
       deps.store,
-      { type: 'MarkRefunded', orderId, refundId, amount, now: nowIso() },
+      { type: 'MarkRefunded', orderId, refundId, amount, now: isoNow() },
       `${orderId}:order-refunded`,
       cause,
     ),

@@ -5,13 +5,8 @@ import type { ConsumerLogger } from '../consumers';
 import type { StockLine } from '../domain/orders/order.events';
 import type { EventStore } from '../eventstore';
 import { stockRetryDelay, type FulfilmentConfig } from './fulfilment.config';
-import {
-  inventoryCommand,
-  loadOrder,
-  nowIso,
-  orderCommand,
-  settleAll,
-} from './fulfilment.commands';
+import { inventoryCommand, loadOrder, orderCommand, settleAll } from './fulfilment.commands';
+import { isoNow } from '../infra/clock';
 import { scheduleRetry } from './scheduled-retries';
 
 export interface StockDeps {
@@ -65,7 +60,7 @@ export async function attemptReservation(
   }
   const marked = await orderCommand(
     store,
-    { type: 'MarkStockReserved', orderId, now: nowIso() },
+    { type: 'MarkStockReserved', orderId, now: isoNow() },
     `${orderId}:stock-reserved`,
     cause,
   );
@@ -98,7 +93,7 @@ async function reserveLine(
 ): Promise<LineOutcome> {
   const result = await inventoryCommand(
     store,
-    { type: 'ReserveStock', productId, orderId, quantity, now: nowIso() },
+    { type: 'ReserveStock', productId, orderId, quantity, now: isoNow() },
     `${orderId}:reserve:${attempt}:${productId}`,
     cause,
   );
@@ -138,7 +133,7 @@ async function recordFailure(
     {
       type: 'MarkStockReservationFailed',
       orderId,
-      now: nowIso(),
+      now: isoNow(),
       reason,
       productId,
       attempt,
@@ -181,7 +176,7 @@ export async function releaseLines(
   for (const line of lines) {
     const result = await inventoryCommand(
       store,
-      { type: 'ReleaseStock', productId: line.productId, orderId, reason, now: nowIso() },
+      { type: 'ReleaseStock', productId: line.productId, orderId, reason, now: isoNow() },
       `${commandPrefix}:${line.productId}`,
       cause,
     );
@@ -230,7 +225,7 @@ export async function releaseOrReturn(
         productId,
         adjustment: quantity,
         reason: 'order cancelled',
-        now: nowIso(),
+        now: isoNow(),
       },
       `${commandPrefix}:return:${productId}`,
       cause,

@@ -8,10 +8,10 @@ import {
   causeOf,
   decodeOrderEvent,
   loadOrder,
-  nowIso,
   orderCommand,
   settleAll,
 } from './fulfilment.commands';
+import { isoNow } from '../infra/clock';
 import { checkPayment, refundOrder, takePayment } from './fulfilment.payment';
 import { attemptReservation, releaseLines, releaseOrReturn } from './fulfilment.stock';
 import type { PaymentClient } from './payment-client';
@@ -157,7 +157,7 @@ async function expireReservation(
   if (order.status !== 'stock_reserved') return;
   const failed = await orderCommand(
     deps.store,
-    { type: 'FailOrder', orderId, reason: 'reservation expired', now: nowIso() },
+    { type: 'FailOrder', orderId, reason: 'reservation expired', now: isoNow() },
     `${orderId}:reservation-expired`,
     cause,
   );

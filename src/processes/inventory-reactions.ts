@@ -1,13 +1,8 @@
 import * as E from 'fp-ts/Either';
 import type { ConsumerLogger, ReactorConsumer } from '../consumers';
 import type { EventStore, RecordedEvent } from '../eventstore';
-import {
-  causeOf,
-  decodeOrderEvent,
-  inventoryCommand,
-  loadOrder,
-  nowIso,
-} from './fulfilment.commands';
+import { causeOf, decodeOrderEvent, inventoryCommand, loadOrder } from './fulfilment.commands';
+import { isoNow } from '../infra/clock';
 import { releaseLines } from './fulfilment.stock';
 
 export const INVENTORY_REACTIONS_CONSUMER = 'inventory-reactions';
@@ -49,7 +44,7 @@ async function handleInventory(deps: InventoryReactionsDeps, recorded: RecordedE
       for (const { productId } of order.items) {
         const result = await inventoryCommand(
           deps.store,
-          { type: 'CommitStock', productId, orderId, now: nowIso() },
+          { type: 'CommitStock', productId, orderId, now: isoNow() },
           `${recorded.id}:commit:${productId}`,
           cause,
         );
