@@ -65,9 +65,15 @@ function fromString<A>(
   );
 }
 
-const Port = fromString('a TCP port (an integer from 1 to 65535)', (s) => {
+/** The digits (spaces around allowed) as a whole number of at least `min`, else undefined. */
+export const wholeNumber = (s: string, min: number): number | undefined => {
   const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
-  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+  return Number.isSafeInteger(n) && n >= min ? n : undefined;
+};
+
+const Port = fromString('a TCP port (an integer from 1 to 65535)', (s) => {
+  const n = wholeNumber(s, 1);
+  return n !== undefined && n <= 65535 ? n : undefined;
 });
 
 const PostgresUrl = fromString('a postgres:// or postgresql:// URL', (s) => {
@@ -88,12 +94,6 @@ const BrokerList = fromString('a comma-separated list of host:port', (s) => {
     ? brokers
     : undefined;
 });
-
-/** The digits as a whole number of at least `min`, else undefined. */
-const wholeNumber = (s: string, min: number): number | undefined => {
-  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
-  return Number.isSafeInteger(n) && n >= min ? n : undefined;
-};
 
 const Count = fromString('a whole number (0 or more)', (s) => wholeNumber(s, 0));
 

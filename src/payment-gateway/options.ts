@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
+import { wholeNumber } from '../infra/config';
 import type { Logger } from '../infra/logger';
 
 /** How the mock gateway behaves for cards that are not test cards, and its plumbing. */
@@ -58,9 +59,7 @@ const Rate = fromString('a number from 0 to 1', (s) => {
   const n = /^\d*\.?\d+$/.test(s) ? Number(s) : NaN;
   return n >= 0 && n <= 1 ? n : undefined;
 });
-const Millis = fromString('a whole number of milliseconds', (s) =>
-  /^\d+$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : undefined,
-);
+const Millis = fromString('a whole number of milliseconds', (s) => wholeNumber(s, 0));
 const Port = fromString('a TCP port (1 to 65535)', (s) => {
   const n = /^\d+$/.test(s) ? Number(s) : NaN;
   return n >= 1 && n <= 65535 ? n : undefined;

@@ -4,6 +4,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
 import { sleep as abortableSleep } from '../consumers/backoff';
+import { wholeNumber } from '../infra/config';
 import type { Logger } from '../infra/logger';
 
 export interface PaymentClientOptions {
@@ -202,8 +203,8 @@ const Whole = (name: string, min: number) =>
     name,
     (u): u is number => typeof u === 'number',
     (u, c) => {
-      const n = typeof u === 'string' && /^\d+$/.test(u.trim()) ? Number(u.trim()) : NaN;
-      return Number.isSafeInteger(n) && n >= min ? t.success(n) : t.failure(u, c, name);
+      const n = typeof u === 'string' ? wholeNumber(u, min) : undefined;
+      return n === undefined ? t.failure(u, c, name) : t.success(n);
     },
     String,
   );

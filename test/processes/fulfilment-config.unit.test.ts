@@ -14,7 +14,7 @@ describe('fulfilment settings from the environment', () => {
       stockRetryAttempts: 5,
       stockRetryBaseMs: 2_000,
       reservationTtlMs: 15 * 60_000,
-      concurrency: 128,
+      concurrency: 512,
     });
   });
 
