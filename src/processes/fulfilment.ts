@@ -85,7 +85,8 @@ async function handleFulfilment(deps: FulfilmentDeps, recorded: RecordedEvent): 
       if (event.data.closedAs !== undefined) await refundOrder(deps, orderId, cause);
       return;
     case 'OrderProcessed':
-      return closeRetries(deps.pool, orderId);
+      // Processed means captured: the card's token is not kept past its use.
+      return closeRetries(deps.pool, orderId, { forgetPaymentToken: true });
     case 'OrderCancelled':
       await closeRetries(deps.pool, orderId);
       await releaseOrReturn(deps.store, orderId, event.data.stock, recorded.id, cause);

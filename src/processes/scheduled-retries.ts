@@ -34,15 +34,24 @@ const schedulers = batcherPer(
     }),
 );
 
+interface Closing {
+  orderId: string;
+  forgetPaymentToken: boolean;
+}
+
 const closers = batcherPer(
   (pool: Pool) =>
-    new Batcher<string, void>(async (orderIds) => {
+    new Batcher<Closing, void>(async (closing) => {
       await pool.query(
-        `UPDATE scheduled_retries SET done_at = now()
+        `WITH forgotten AS (DELETE FROM order_payment_tokens WHERE order_id = ANY($2::uuid[]))
+         UPDATE scheduled_retries SET done_at = now()
           WHERE order_id = ANY($1::uuid[]) AND done_at IS NULL AND kind <> 'payment_check'`,
-        [orderIds],
+        [
+          closing.map((c) => c.orderId),
+          closing.filter((c) => c.forgetPaymentToken).map((c) => c.orderId),
+        ],
       );
-      return orderIds.map(() => undefined);
+      return closing.map(() => undefined);
     }),
 );
 
@@ -57,9 +66,16 @@ export function scheduleRetry(pool: Pool, retry: NewRetry): Promise<void> {
 /**
  * Marks an order's pending work done: it reached a state where none of it applies. A payment
  * check stays: it finds out whether money moved, which matters most for a stopped order.
+ * `forgetPaymentToken` also deletes the order's gateway token, in the same statement: for an
+ * order whose capture is recorded, as nothing needs the token after that (a payment check
+ * stops at a recorded capture, a refund goes by the charge id).
  */
-export function closeRetries(pool: Pool, orderId: string): Promise<void> {
-  return closers(pool).call(orderId);
+export function closeRetries(
+  pool: Pool,
+  orderId: string,
+  { forgetPaymentToken = false }: { forgetPaymentToken?: boolean } = {},
+): Promise<void> {
+  return closers(pool).call({ orderId, forgetPaymentToken });
 }
 
 export interface RetryPoller {

@@ -40,6 +40,14 @@ const PROCESSED_ORDER_EVENTS = [
   'OrderProcessed',
 ];
 
+const paymentTokens = async (orderId: string) =>
+  (
+    await h.pool.query<{ token: string }>(
+      'SELECT token FROM order_payment_tokens WHERE order_id = $1',
+      [orderId],
+    )
+  ).rows;
+
 const charges = (orderId: string) =>
   h.gateway.ledger.entries().filter((e) => e.kind === 'charge' && e.idempotency_key === orderId);
 
@@ -56,6 +64,7 @@ describe('fulfilment: payment', () => {
       ],
       TEST_CARDS.succeeds,
     );
+    expect(await paymentTokens(orderId)).toHaveLength(1);
 
     const order = await waitForStatus(h, orderId, 'processed');
     expect(order.capture?.amount).toBe(4_250);
@@ -66,6 +75,8 @@ describe('fulfilment: payment', () => {
     expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
     expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
     expect(await orderEventTypes(h, orderId)).toEqual(PROCESSED_ORDER_EVENTS);
+    // The gateway token goes once the capture is recorded and the order processed.
+    await waitFor(async () => (await paymentTokens(orderId)).length === 0, 'token deleted');
   });
 
   it('fails a declined card, naming the payment, and releases the stock', async () => {
@@ -117,11 +128,16 @@ describe('fulfilment: stock', () => {
     await waitFor(async () => (await inventory(h, short)).onHand === 7, 'short committed');
     await waitFor(async () => (await inventory(h, plenty)).onHand === 45, 'plenty committed');
     expect((await inventory(h, plenty)).reserved).toBe(0);
-    const { rows } = await h.pool.query(
-      'SELECT kind, attempt, done_at FROM scheduled_retries WHERE order_id = $1 AND done_at IS NULL',
-      [orderId],
-    );
-    expect(rows).toEqual([]);
+    // The saga closes the order's pending work when it handles OrderProcessed, which may come
+    // after the stock is committed: wait for it rather than race it.
+    const pending = async () =>
+      (
+        await h.pool.query(
+          'SELECT kind FROM scheduled_retries WHERE order_id = $1 AND done_at IS NULL',
+          [orderId],
+        )
+      ).rowCount;
+    await waitFor(async () => (await pending()) === 0, 'pending retries closed');
   });
 
   it('fails the order naming the product after the last attempt, nothing reserved', async () => {
