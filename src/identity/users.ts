@@ -44,29 +44,28 @@ const USER_COLUMNS = `id, email, password_hash AS "passwordHash", first_name AS 
 const ADDRESS_COLUMNS = `id, line1, line2, city, state, postal_code AS "postalCode", country,
   is_default AS "isDefault", created_at AS "createdAt"`;
 
-const UNIQUE_VIOLATION = '23505';
-
-/** The new user, or `email_taken` when the email exists in any letter case. */
+/**
+ * The new user, or `email_taken` when the email exists in any letter case (the unique index
+ * on `lower(email)`; the id is a fresh UUID). The conflict is not an error: pg-pool closes
+ * the connection after a failed `pool.query`, which would cost a new server process for
+ * every registration with a taken email.
+ */
 export async function insertUser(db: Db, user: NewUser): Promise<UserRecord | 'email_taken'> {
-  try {
-    const { rows } = await db.query<UserRecord>(
-      `INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${USER_COLUMNS}`,
-      [
-        randomUUID(),
-        user.email,
-        user.passwordHash,
-        user.firstName,
-        user.lastName,
-        user.phone,
-        user.role,
-      ],
-    );
-    return rows[0] as UserRecord;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'email_taken';
-    throw error;
-  }
+  const { rows } = await db.query<UserRecord>(
+    `INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT DO NOTHING RETURNING ${USER_COLUMNS}`,
+    [
+      randomUUID(),
+      user.email,
+      user.passwordHash,
+      user.firstName,
+      user.lastName,
+      user.phone,
+      user.role,
+    ],
+  );
+  return rows[0] ?? 'email_taken';
 }
 
 /** Case-insensitive, through the unique index on `lower(email)`. */

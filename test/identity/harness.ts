@@ -15,6 +15,8 @@ export const SECRET = 'test-secret-of-at-least-thirty-two-characters';
 export interface IdentityHarness {
   app: Koa<AppState>;
   pool: Pool;
+  /** The harness's database, for a test that needs its own connections. */
+  connectionString: string;
   tokens: TokenService;
   /** Every JSON log line so far. */
   logLines: Array<Record<string, unknown>>;
@@ -36,6 +38,7 @@ export async function identityHarness(
   return {
     app,
     pool,
+    connectionString: db.connectionString,
     tokens,
     logLines: lines,
     close: () => closeAndDrop(pool, db),

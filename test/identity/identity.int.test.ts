@@ -1,4 +1,6 @@
+import { Pool } from 'pg';
 import request from 'supertest';
+import { insertUser } from '../../src/identity/users';
 import {
   anyString,
   identityHarness,
@@ -175,6 +177,32 @@ describe('POST /auth/register', () => {
       email,
     ]);
     expect(rows).toHaveLength(1);
+  });
+
+  it('keeps its database connection when the email is taken', async () => {
+    // One connection, never closed for idling: a failed statement through pool.query would
+    // close it, and the next query would come from a new server process.
+    const pool = new Pool({ connectionString: h.connectionString, max: 1, idleTimeoutMillis: 0 });
+    const backend = async () =>
+      (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const user = {
+      email: uniqueEmail('kept'),
+      passwordHash: 'not-a-real-hash',
+      firstName: 'A',
+      lastName: 'B',
+      phone: null,
+      role: 'customer' as const,
+    };
+    try {
+      expect(await insertUser(pool, user)).toMatchObject({ email: user.email });
+      const before = await backend();
+      expect(await insertUser(pool, { ...user, email: user.email.toUpperCase() })).toBe(
+        'email_taken',
+      );
+      expect(await backend()).toBe(before);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('names body.password when it is shorter than 8 characters, and creates nothing', async () => {
