@@ -13,6 +13,7 @@ import { adminCredentials, ensureAdmin } from './identity/admin';
 import { loadOrCreateJwtSecret } from './identity/jwt-secret';
 import { loadConfig, type Config } from './infra/config';
 import { migrateDatabase, openDatabase, type Database } from './infra/database';
+import { boundHeapGrowth } from './infra/heap';
 import { createLogger, type Logger } from './infra/logger';
 import {
   gatewayUrl,
@@ -185,6 +186,7 @@ async function stopAll(parts: Part[], logger: Logger): Promise<void> {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  boundHeapGrowth(); // RSS: see HEAP_GROWING_PERCENT
   const role = argv[2];
   if (!isRole(role)) {
     process.stderr.write(`${role ? `unknown role: ${role}\n` : ''}${USAGE}\n`);
