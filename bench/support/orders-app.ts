@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { NODE_FLAGS } from '../../src/infra/heap';
 import { freePort } from '../../test/support/free-port';
 import { progress } from './cli';
 import { sleep } from './timing';
@@ -193,9 +194,10 @@ async function startProcess(
   Object.assign(env, spec.env);
   let child: ChildProcess;
   try {
-    // BENCH_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
+    // The service's own flags as `npm start` gives them, then BENCH_NODE_ARGS: extra node
+    // flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` (a V8 flag given twice: the last wins).
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    child = spawn(process.execPath, [...nodeArgs, MAIN, spec.role], {
+    child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, MAIN, spec.role], {
       cwd: ROOT,
       env,
       stdio: ['ignore', fd, fd],
