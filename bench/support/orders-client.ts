@@ -2,6 +2,13 @@ import http from 'node:http';
 import type { EventStore, Subscription } from '../../src/eventstore';
 import { now, sleep } from './timing';
 
+/** A reused kept-alive connection was reset before any response: safe to send again. */
+class StaleConnectionError extends Error {
+  constructor(cause: Error) {
+    super(`kept-alive connection reset: ${cause.message}`, { cause });
+  }
+}
+
 /** A JSON-over-HTTP client on keep-alive connections (at most `maxSockets` at once). */
 export class HttpClient {
   private readonly agent: http.Agent;
@@ -10,7 +17,12 @@ export class HttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets });
   }
 
-  request(
+  /**
+   * One request. A kept-alive connection the server closed as idle just as this request went
+   * out on it fails with ECONNRESET before the server read anything; as Node's documentation
+   * of `request.reusedSocket` advises, that one is sent again, once, on another connection.
+   */
+  async request(
     method: 'GET' | 'POST',
     url: string,
     body?: unknown,
@@ -23,6 +35,20 @@ export class HttpClient {
       headers['content-length'] = payload.length;
     }
     if (bearer) headers.authorization = `Bearer ${bearer}`;
+    try {
+      return await this.send(method, url, headers, payload);
+    } catch (error) {
+      if (!(error instanceof StaleConnectionError)) throw error;
+      return this.send(method, url, headers, payload);
+    }
+  }
+
+  private send(
+    method: string,
+    url: string,
+    headers: http.OutgoingHttpHeaders,
+    payload: Buffer | undefined,
+  ): Promise<{ status: number; body: unknown }> {
     return new Promise((resolve, reject) => {
       const req = http.request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
@@ -39,7 +65,10 @@ export class HttpClient {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const stale = req.reusedSocket && error.code === 'ECONNRESET';
+        reject(stale ? new StaleConnectionError(error) : error);
+      });
       req.end(payload);
     });
   }
@@ -327,14 +356,16 @@ export async function openLoopOrders(
     const wait = scheduled - now();
     if (wait > 1) await sleep(wait);
     maxLagMs = Math.max(maxLagMs, now() - scheduled);
-    inFlight.push(
-      post(client, apiBase, fixture, options.firstN + i).then(({ id, answeredAt }) => {
-        tracker.placed(id, scheduled, answeredAt);
-        ids.push(id);
-        postLatencies.push(answeredAt - scheduled);
-        placedUntil = Math.max(placedUntil, answeredAt);
-      }),
-    );
+    const placed = post(client, apiBase, fixture, options.firstN + i).then(({ id, answeredAt }) => {
+      tracker.placed(id, scheduled, answeredAt);
+      ids.push(id);
+      postLatencies.push(answeredAt - scheduled);
+      placedUntil = Math.max(placedUntil, answeredAt);
+    });
+    // Handled now, reported below: a failure while orders are still being sent must not
+    // end the process as an unhandled rejection before the bench can clean up.
+    placed.catch(() => undefined);
+    inFlight.push(placed);
   }
   await Promise.all(inFlight);
   return { ids, startedAt, placedUntil, postLatencies, maxLagMs };
