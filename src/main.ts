@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 /**
  * Composition root and CLI: `orderflow <role>`. Reads the configuration, opens the database
  * (embedded PostgreSQL unless DATABASE_URL is set), migrates, starts the role's parts and
@@ -13,7 +13,7 @@ import { adminCredentials, ensureAdmin } from './identity/admin';
 import { loadOrCreateJwtSecret } from './identity/jwt-secret';
 import { loadConfig, type Config } from './infra/config';
 import { migrateDatabase, openDatabase, type Database } from './infra/database';
-import { boundHeapGrowth, missingNodeFlags } from './infra/heap';
+import { boundHeapGrowth } from './infra/heap';
 import { createLogger, type Logger } from './infra/logger';
 import {
   gatewayUrl,
@@ -199,14 +199,6 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const config = decoded.right;
   const logger = createLogger({ level: config.logLevel });
-  const missingFlags = missingNodeFlags();
-  if (missingFlags.length > 0) {
-    logger.warn(
-      { flags: missingFlags },
-      `started without ${missingFlags.join(' ')}: young-generation collections cost more CPU; ` +
-        `run \`node ${missingFlags.join(' ')} dist/main.js <role>\` (npm start and the image do)`,
-    );
-  }
   const parts: Part[] = [];
   let stopping: Promise<void> | undefined;
   const stopOnce = (): Promise<void> => (stopping ??= stopAll(parts, logger));

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NODE_FLAGS } from '../../src/infra/heap';
 import { freePort } from '../../test/support/free-port';
 import { progress } from './cli';
 import { sleep } from './timing';
@@ -194,10 +193,9 @@ async function startProcess(
   Object.assign(env, spec.env);
   let child: ChildProcess;
   try {
-    // The service's own flags as `npm start` gives them, then BENCH_NODE_ARGS: extra node
-    // flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` (a V8 flag given twice: the last wins).
+    // BENCH_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, MAIN, spec.role], {
+    child = spawn(process.execPath, [...nodeArgs, MAIN, spec.role], {
       cwd: ROOT,
       env,
       stdio: ['ignore', fd, fd],

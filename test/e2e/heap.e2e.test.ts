@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { NODE_FLAGS } from '../../src/infra/heap';
 
 /**
  * `boundHeapGrowth` (what `dist/main.js` calls first) really bounds the heap: the same
@@ -40,42 +39,5 @@ describe('bounded heap growth', () => {
     // Seen here: 203 MB against 120 MB.
     expect(bound).toBeGreaterThan(0);
     expect(bound).toBeLessThan(free * 0.75);
-  });
-});
-
-/**
- * NODE_FLAGS really take effect: the same allocation in two child processes, with and without
- * them, counting young-generation collections. Short-lived batches in a ring, so each
- * collection finds a similar live set, as in the service.
- */
-const youngWorkload = `
-const { PerformanceObserver, constants } = require('node:perf_hooks');
-let minor = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
-}).observe({ entryTypes: ['gc'] });
-const ring = new Array(256).fill(null);
-for (let r = 0; r < 100000; r++) {
-  const batch = [];
-  for (let j = 0; j < 200; j++) batch.push({ r, j, s: 'y' + j });
-  ring[r % ring.length] = batch;
-}
-setTimeout(() => process.stdout.write(JSON.stringify({ minor })), 100);
-`;
-
-const minorCollections = (flags: readonly string[]): number =>
-  (
-    JSON.parse(
-      execFileSync(process.execPath, [...flags, '-e', youngWorkload], { encoding: 'utf8' }),
-    ) as { minor: number }
-  ).minor;
-
-describe('the node flags the service starts with', () => {
-  it('halve the young-generation collections for the same allocation', () => {
-    const plain = minorCollections([]);
-    const flagged = minorCollections(NODE_FLAGS);
-    // Seen here: 166 against 78.
-    expect(flagged).toBeGreaterThan(0);
-    expect(flagged).toBeLessThan(plain * 0.65);
   });
 });

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { NODE_FLAGS } from '../../src/infra/heap';
 
 /**
  * Helpers for e2e suites that run the built program (`dist/main.js <role>`) as child
@@ -16,9 +15,9 @@ export interface RoleProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node dist/main.js <role>` as users do (its node flags) with `env` over ours. */
+/** Starts `node dist/main.js <role>` with `env` over the test's own environment. */
 export function launch(role: string, env: Record<string, string>): RoleProcess {
-  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, role], {
+  const child = spawn(process.execPath, [MAIN, role], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });

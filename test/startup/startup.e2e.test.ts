@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { isAlive, stopOrphanedPostgres } from '../../src/infra/data-dir-lock';
-import { NODE_FLAGS } from '../../src/infra/heap';
 import { allMigrationSets } from '../../src/infra/schema';
 import { freePort } from '../support/free-port';
 
@@ -25,15 +24,10 @@ interface Orderflow {
 const children: Orderflow[] = [];
 const dataDirs: string[] = [];
 
-function launch(
-  env: Record<string, string>,
-  port: number,
-  nodeFlags: readonly string[] = NODE_FLAGS,
-): Orderflow {
+function launch(env: Record<string, string>, port: number): Orderflow {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', ...env };
   if (!('DATABASE_URL' in env)) delete childEnv.DATABASE_URL;
-  delete childEnv.NODE_OPTIONS;
-  const child = spawn(process.execPath, [...nodeFlags, MAIN, 'all'], { cwd: ROOT, env: childEnv });
+  const child = spawn(process.execPath, [MAIN, 'all'], { cwd: ROOT, env: childEnv });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -157,7 +151,6 @@ describe('npm start with embedded PostgreSQL (no DATABASE_URL)', () => {
     expect(first.output()).toContain(`Data dir:  ${dataDir}`);
     expect(first.output()).toContain(`embedded PostgreSQL on 127.0.0.1:${pgPort}`);
     expect(first.output()).toContain('KAFKA_BROKERS not set');
-    expect(first.output()).not.toContain('started without');
     expect(await get(first, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
     const ready = {
       status: 'ready',
@@ -242,7 +235,6 @@ describe('npm start with DATABASE_URL', () => {
   it('uses that database, migrates it and is ready; no data dir', async () => {
     const port = await freePort();
     const dataDir = freshDataDir();
-    // Started as `node dist/main.js all`, without the node flags: it runs, and says so.
     const proc = launch(
       {
         DATABASE_URL: db.connectionString,
@@ -252,10 +244,8 @@ describe('npm start with DATABASE_URL', () => {
         JWT_SECRET: 'e2e-secret-of-at-least-thirty-two-characters',
       },
       port,
-      [],
     );
     await started(proc);
-    expect(proc.output()).toContain(`started without ${NODE_FLAGS.join(' ')}`);
     expect(proc.output()).toContain('Database:  external PostgreSQL');
     expect(proc.output()).toContain(`applied ${migrationCount} migration(s)`);
     expect(await get(proc, '/ready')).toEqual({
