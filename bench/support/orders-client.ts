@@ -14,13 +14,15 @@ export class HttpClient {
   private readonly agent: http.Agent;
 
   constructor(maxSockets: number) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets });
+    // Idle connections are closed after 2 s, well before the service's 5 s keep-alive
+    // timeout, which a busy event loop on either side makes late or early.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, timeout: 2_000 });
   }
 
   /**
    * One request. A kept-alive connection the server closed as idle just as this request went
    * out on it fails with ECONNRESET before the server read anything; as Node's documentation
-   * of `request.reusedSocket` advises, that one is sent again, once, on another connection.
+   * of `request.reusedSocket` advises, that one is sent again, once, on a new connection.
    */
   async request(
     method: 'GET' | 'POST',
@@ -39,7 +41,8 @@ export class HttpClient {
       return await this.send(method, url, headers, payload);
     } catch (error) {
       if (!(error instanceof StaleConnectionError)) throw error;
-      return this.send(method, url, headers, payload);
+      // Another kept-alive connection of the same age may be just as stale: a new one.
+      return this.send(method, url, headers, payload, false);
     }
   }
 
@@ -48,9 +51,10 @@ export class HttpClient {
     url: string,
     headers: http.OutgoingHttpHeaders,
     payload: Buffer | undefined,
+    agent: http.Agent | false = this.agent,
   ): Promise<{ status: number; body: unknown }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(url, { method, headers, agent: this.agent }, (res) => {
+      const req = http.request(url, { method, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
