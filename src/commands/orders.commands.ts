@@ -16,6 +16,7 @@ import { evolveOrder, initialOrderState } from '../domain/orders/order.state';
 import type { EventStore } from '../eventstore';
 import { listAddresses } from '../identity/users';
 import { Batcher, batcherPer } from '../infra/batcher';
+import { deleteInBatches } from '../infra/housekeeping';
 import { orderStateCache } from './stream-caches';
 import { handleCommand, uuidV5, type CommandMetadata, type CommandResult } from './command-handler';
 
@@ -182,19 +183,9 @@ export async function pruneIdempotencyKeys(
   retentionHours: number,
   batchSize = 5_000,
 ): Promise<number> {
-  let pruned = 0;
-  for (;;) {
-    const { rowCount } = await pool.query(
-      `DELETE FROM order_idempotency_keys
-        WHERE ctid = ANY (ARRAY(
-          SELECT ctid FROM order_idempotency_keys
-           WHERE created_at < now() - make_interval(hours => $1)
-           LIMIT $2))`,
-      [retentionHours, batchSize],
-    );
-    pruned += rowCount ?? 0;
-    if ((rowCount ?? 0) < batchSize) return pruned;
-  }
+  const stale = `SELECT ctid FROM order_idempotency_keys
+     WHERE created_at < now() - make_interval(hours => $1)`;
+  return deleteInBatches(pool, 'order_idempotency_keys', stale, [retentionHours], batchSize);
 }
 
 // Concurrent placements store their tokens in one statement.

@@ -10,7 +10,9 @@ import { ordersProjection } from '../projections/orders.projection';
  *   Rows are kept IDEMPOTENCY_KEY_RETENTION_HOURS (24 or more, as the contract asks), then
  *   deleted by the API (`startIdempotencyKeyPruning`).
  * - `order_payment_tokens`: the gateway token for a card order, for the fulfilment saga to
- *   charge. Never in an event; the card number itself is stored nowhere.
+ *   charge. Never in an event; the card number itself is stored nowhere. The saga deletes
+ *   it when the order is processed, and the fulfilment role's housekeeping a failed or
+ *   cancelled order's after PAYMENT_TOKEN_RETENTION_HOURS (`prunePaymentTokens`).
  */
 const placementSchema = `
 CREATE TABLE order_idempotency_keys (

@@ -26,6 +26,12 @@ export interface FulfilmentConfig {
    * load, that is 120-480 handlers in flight. With 128, 256 bench clients outran the saga.
    */
   concurrency: number;
+  /**
+   * How long a failed or cancelled order's gateway token is kept (hours), once no payment
+   * check is pending (PAYMENT_TOKEN_RETENTION_HOURS, default 24). A processed order's goes
+   * at once.
+   */
+  paymentTokenRetentionHours: number;
 }
 
 export const defaultFulfilmentConfig: FulfilmentConfig = {
@@ -36,6 +42,7 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   paymentCheckDelayMs: 30_000,
   paymentChecks: 5,
   concurrency: 512,
+  paymentTokenRetentionHours: 24,
 };
 
 const variables = {
@@ -44,6 +51,7 @@ const variables = {
   RESERVATION_TTL_MS: ['reservationTtlMs', 1],
   PAYMENT_CHECK_DELAY_MS: ['paymentCheckDelayMs', 0],
   FULFILMENT_CONCURRENCY: ['concurrency', 1],
+  PAYMENT_TOKEN_RETENTION_HOURS: ['paymentTokenRetentionHours', 1],
 } as const;
 
 /** The settings from the environment; empty counts as unset; `Left` names each bad variable. */

@@ -11,7 +11,8 @@ import { defaultFulfilmentConfig, type FulfilmentConfig } from './fulfilment.con
 import { fulfilmentReactor, runScheduledRetry, type FulfilmentDeps } from './fulfilment';
 import { inventoryReactor } from './inventory-reactions';
 import type { PaymentClient } from './payment-client';
-import { createRetryPoller, type RetryPoller } from './scheduled-retries';
+import { startHousekeeping } from '../infra/housekeeping';
+import { createRetryPoller, prunePaymentTokens, type RetryPoller } from './scheduled-retries';
 
 export { processMigrations } from './schema';
 export {
@@ -69,11 +70,19 @@ export function startFulfilment(deps: {
   });
   runner.start();
   poller.start();
+  const retentionHours = config.paymentTokenRetentionHours;
+  const tokenPruning = startHousekeeping({
+    what: 'payment tokens',
+    pass: () => prunePaymentTokens(deps.pool, retentionHours),
+    logger,
+    intervalMs: 3_600_000,
+    details: { retentionHours },
+  });
   return {
     runner,
     poller,
     stop: async () => {
-      await Promise.all([poller.stop(), runner.stop()]);
+      await Promise.all([poller.stop(), runner.stop(), tokenPruning.stop()]);
     },
   };
 }

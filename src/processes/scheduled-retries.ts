@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { Batcher, batcherPer } from '../infra/batcher';
+import { deleteInBatches } from '../infra/housekeeping';
 import { sleep } from '../consumers/backoff';
 import type { ConsumerLogger } from '../consumers';
 
@@ -76,6 +77,26 @@ export function closeRetries(
   { forgetPaymentToken = false }: { forgetPaymentToken?: boolean } = {},
 ): Promise<void> {
   return closers(pool).call({ orderId, forgetPaymentToken });
+}
+
+/**
+ * Deletes the gateway tokens stored more than `retentionHours` ago whose order has no
+ * scheduled work left (a payment check still needs its token), `batchSize` rows per
+ * statement, and returns how many went. A processed order's token goes at once
+ * (`closeRetries`); this takes the failed and cancelled orders' ones, and any order
+ * abandoned for longer than the retention, whose payment then fails for want of a token
+ * rather than charge a card a day late.
+ */
+export async function prunePaymentTokens(
+  pool: Pool,
+  retentionHours: number,
+  batchSize = 5_000,
+): Promise<number> {
+  const stale = `SELECT t.ctid FROM order_payment_tokens t
+     WHERE t.created_at < now() - make_interval(hours => $1)
+       AND NOT EXISTS (SELECT 1 FROM scheduled_retries r
+                        WHERE r.order_id = t.order_id AND r.done_at IS NULL)`;
+  return deleteInBatches(pool, 'order_payment_tokens', stale, [retentionHours], batchSize);
 }
 
 export interface RetryPoller {

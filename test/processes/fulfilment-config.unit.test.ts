@@ -15,6 +15,7 @@ describe('fulfilment settings from the environment', () => {
       stockRetryBaseMs: 2_000,
       reservationTtlMs: 15 * 60_000,
       concurrency: 512,
+      paymentTokenRetentionHours: 24,
     });
   });
 
@@ -25,6 +26,7 @@ describe('fulfilment settings from the environment', () => {
       RESERVATION_TTL_MS: '60000',
       PAYMENT_CHECK_DELAY_MS: '250',
       FULFILMENT_CONCURRENCY: '1',
+      PAYMENT_TOKEN_RETENTION_HOURS: '48',
     });
     expect(config).toEqual(
       E.right({
@@ -34,6 +36,7 @@ describe('fulfilment settings from the environment', () => {
         reservationTtlMs: 60_000,
         paymentCheckDelayMs: 250,
         concurrency: 1,
+        paymentTokenRetentionHours: 48,
       }),
     );
   });
@@ -43,11 +46,17 @@ describe('fulfilment settings from the environment', () => {
       STOCK_RETRY_ATTEMPTS: '0',
       FULFILMENT_CONCURRENCY: 'many',
       RESERVATION_TTL_MS: '-5',
+      PAYMENT_TOKEN_RETENTION_HOURS: '0',
     });
     expect(E.isLeft(config)).toBe(true);
     const errors = E.isLeft(config) ? config.left : [];
-    expect(errors).toHaveLength(3);
-    for (const name of ['STOCK_RETRY_ATTEMPTS', 'FULFILMENT_CONCURRENCY', 'RESERVATION_TTL_MS']) {
+    expect(errors).toHaveLength(4);
+    for (const name of [
+      'STOCK_RETRY_ATTEMPTS',
+      'FULFILMENT_CONCURRENCY',
+      'RESERVATION_TTL_MS',
+      'PAYMENT_TOKEN_RETENTION_HOURS',
+    ]) {
       expect(errors.some((e) => e.startsWith(`${name}:`))).toBe(true);
     }
   });
