@@ -12,8 +12,8 @@ export interface HousekeepingOptions {
   /** One pass; resolves to how many rows went. */
   pass: () => Promise<number>;
   logger: HousekeepingLogger;
-  /** Between two passes; the first runs at once. */
-  intervalMs: number;
+  /** Between two passes (default one hour); the first runs at once. */
+  intervalMs?: number;
   /** Logged with each pass that removed something (the retention, say). */
   details?: Record<string, unknown>;
 }
@@ -35,7 +35,7 @@ export function startHousekeeping(options: HousekeepingOptions): { stop(): Promi
     );
   };
   pass();
-  const timer = setInterval(pass, options.intervalMs);
+  const timer = setInterval(pass, options.intervalMs ?? 3_600_000);
   timer.unref();
   return {
     stop: async () => {

@@ -24,7 +24,7 @@ export function startIdempotencyKeyPruning(options: KeyPruningOptions): {
     what: 'idempotency keys',
     pass: () => pruneIdempotencyKeys(pool, retentionHours),
     logger,
-    intervalMs: options.intervalMs ?? 3_600_000,
+    intervalMs: options.intervalMs,
     details: { retentionHours },
   });
 }

@@ -61,8 +61,8 @@ const Rate = fromString('a number from 0 to 1', (s) => {
 });
 const Millis = fromString('a whole number of milliseconds', (s) => wholeNumber(s, 0));
 const Port = fromString('a TCP port (1 to 65535)', (s) => {
-  const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  return n >= 1 && n <= 65535 ? n : undefined;
+  const n = wholeNumber(s, 1);
+  return n !== undefined && n <= 65535 ? n : undefined;
 });
 
 const Env = t.partial({

@@ -75,7 +75,6 @@ export function startFulfilment(deps: {
     what: 'payment tokens',
     pass: () => prunePaymentTokens(deps.pool, retentionHours),
     logger,
-    intervalMs: 3_600_000,
     details: { retentionHours },
   });
   return {
