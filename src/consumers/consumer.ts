@@ -15,6 +15,26 @@ export interface ProjectionConsumer {
   batchSize?: number;
   /** Applies the events, in global order. Throwing rolls back the whole batch. */
   handle(events: readonly RecordedEvent[], tx: PoolClient): Promise<void>;
+  /**
+   * Optional: the same writes as `handle`, as ONE statement (see `BatchStatement`). The runner
+   * then sends a batch as that statement with the checkpoint's compare-and-set folded in: one
+   * round trip that commits on its own, instead of BEGIN, the compare-and-set, each of
+   * `handle`'s statements and COMMIT, each waiting its turn on a busy event loop. `handle`
+   * stays the way for the rest (an event retried alone, streams held by a parked event), so
+   * the projection builds it from this with `handleWithStatement`.
+   */
+  batchStatement?(events: readonly RecordedEvent[]): BatchStatement | undefined;
+}
+
+/**
+ * A projection's batch as data-modifying common table expressions (`a AS (INSERT ...), b AS
+ * (UPDATE ...)`) with their parameters, `$1` onwards. They run in one statement, so they
+ * share one snapshot: none sees the rows another writes (fold the batch before writing).
+ * `checkpoint` is the runner's name: a projection's expressions take any other.
+ */
+export interface BatchStatement {
+  ctes: string;
+  values: unknown[];
 }
 
 /**

@@ -11,3 +11,4 @@ export { consumersReadiness, readConsumerStatuses, type ConsumerReadiness } from
 export { leaderApplicationName, consumerLockKey } from './leadership';
 export { sqlLagCounter, type LagCounter } from './lag';
 export { onCheckpointMoved } from './progress-signal';
+export { handleWithStatement } from './batch-statement';

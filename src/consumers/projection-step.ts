@@ -1,14 +1,16 @@
-import type { PoolClient } from 'pg';
+import { DatabaseError, type PoolClient } from 'pg';
 import type { RecordedEvent } from '../eventstore';
+import { runFencedStatement } from './batch-statement';
 import { inTransaction } from './checkpoints';
-import type { ProjectionConsumer } from './consumer';
+import type { BatchStatement, ProjectionConsumer } from './consumer';
 import { heldStreams, lockDeadLetters, parkHeldEvent, parkPoisonEvent } from './dead-letters';
 import { callHandler, HandlerError } from './errors';
 import { advanceCheckpoint, assertLeader, type StepContext, waitBeforeRetry } from './step';
 
 /**
  * Applies a batch in one transaction: the handler's writes, the parking of events whose
- * stream is held, and the checkpoint's compare-and-set commit together or not at all. When
+ * stream is held, and the checkpoint's compare-and-set commit together or not at all (for a
+ * projection with a `batchStatement` and no parked events: in one statement). When
  * the handler throws, the batch is rolled back and replayed event by event to find the
  * poison event, each event in its own transaction. The checkpoint moves to `upTo` (the read's
  * next position: at or past the last event) and is returned.
@@ -22,7 +24,13 @@ export async function applyProjectionBatch(
 ): Promise<bigint> {
   const last = events[events.length - 1];
   if (!last) return checkpoint;
-  if (events.length > 1) {
+  if (consumer.batchStatement && !ctx.mayHaveParked()) {
+    const build = (batch: readonly RecordedEvent[]) => consumer.batchStatement?.(batch);
+    if (await applyAsOneStatement(ctx, build, events, checkpoint, upTo)) {
+      ctx.onProgress(upTo);
+      return upTo;
+    }
+  } else if (events.length > 1) {
     try {
       await inTransaction(ctx.pool, async (tx) => {
         await advanceCheckpoint(ctx, tx, checkpoint, upTo);
@@ -42,6 +50,36 @@ export async function applyProjectionBatch(
     position = await applyProjectionEvent(ctx, consumer, event, position, target);
   }
   return position;
+}
+
+/**
+ * The batch as the projection's one statement with the checkpoint's move: true when it
+ * committed. False when building the statement threw or the server refused it (a fault of
+ * the projection's, as a throw from `handle` is): nothing was written, and the batch goes
+ * event by event through `handle`, which finds the poison event. Losing the checkpoint and
+ * any other failure (the connection) throw.
+ */
+async function applyAsOneStatement(
+  ctx: StepContext,
+  build: (events: readonly RecordedEvent[]) => BatchStatement | undefined,
+  events: readonly RecordedEvent[],
+  checkpoint: bigint,
+  upTo: bigint,
+): Promise<boolean> {
+  let statement: BatchStatement | undefined;
+  try {
+    statement = build(events);
+  } catch {
+    return false;
+  }
+  assertLeader(ctx);
+  try {
+    await runFencedStatement(ctx.pool, ctx.name, statement, checkpoint, upTo);
+    return true;
+  } catch (error) {
+    if (error instanceof DatabaseError) return false;
+    throw error;
+  }
 }
 
 /** One event with retries; after the last attempt it is parked. Returns `target`. */

@@ -1,5 +1,8 @@
 import type { MigrationSet } from '../infra/migrations';
 
+/** SQLSTATE of `consumer_checkpoint_moved`: a class of its own, no server error has it. */
+export const CHECKPOINT_MOVED = 'OF001';
+
 /**
  * Tables of the consumer runner.
  *
@@ -45,6 +48,21 @@ CREATE TABLE consumer_dead_letters (
 
 CREATE INDEX consumer_dead_letters_stream_idx
   ON consumer_dead_letters (consumer_name, stream_name, position);
+`,
+    },
+    {
+      version: 2,
+      name: 'checkpoint fence of one-statement batches',
+      // Raised by a projection's one-statement batch whose checkpoint compare-and-set found
+      // the position moved: the error rolls the whole statement back (see batch-statement.ts).
+      sql: `
+CREATE FUNCTION consumer_checkpoint_moved(consumer text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '${CHECKPOINT_MOVED}',
+    MESSAGE = format('checkpoint of %L was moved by another instance', consumer);
+END
+$$;
 `,
     },
   ],

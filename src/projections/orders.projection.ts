@@ -1,6 +1,7 @@
-import type { PoolClient } from 'pg';
-import { orderHistoryEntry } from '../domain/orders/order.history';
+import { type BatchStatement, handleWithStatement } from '../consumers';
+import { type OrderHistoryEntry, orderHistoryEntry } from '../domain/orders/order.history';
 import { OrderEvent } from '../domain/orders/order.events';
+import type { RecordedEvent } from '../eventstore';
 import { decodeRecorded, type ProjectionDefinition } from './projection';
 
 /**
@@ -65,142 +66,159 @@ export const ordersProjection: ProjectionDefinition = {
     migrations: [{ version: 1, name: 'orders, order_items, order_history', sql: schema }],
   },
   tables: ['order_history', 'order_items', 'orders'],
-  async handle(events, tx) {
-    const batch = events.map((recorded) => ({
-      event: decodeRecorded(OrderEvent, recorded),
-      position: recorded.position.toString(),
-    }));
-    await insertPlaced(tx, batch);
-    await updateStatuses(tx, batch);
-    await insertHistory(tx, batch);
-  },
+  batchStatement,
+  handle: handleWithStatement(batchStatement),
 };
 
-type Applied = { event: OrderEvent; position: string };
+/** An order placed in the batch, as the batch leaves it. */
+interface PlacedRow {
+  event: Placed;
+  status: string;
+  failure: string | null;
+  updatedAt: string;
+  lastPosition: string;
+}
+
+/** Where the batch's later events (all but OrderPlaced) leave an order. */
+interface Move {
+  from: string;
+  to: string;
+  status: string | null;
+  failure: string | null;
+  at: string | null;
+}
+
 type Placed = Extract<OrderEvent, { type: 'OrderPlaced' }>;
 
 /**
- * A batch in three statements whatever its size: the placed orders with their lines, every
- * other order's status (one update per order, to where the batch leaves it), and the log.
+ * The batch in one statement whatever its size, folded first (the statement's parts share
+ * one snapshot, so none sees what another writes):
+ *
+ *   placed  the orders placed in the batch, inserted as the batch leaves them, and their
+ *           lines (only for orders this statement inserted: a replayed OrderPlaced adds none)
+ *   moved   every other order the batch touched, moved to where its last event leaves it.
+ *           Orders placed in the batch are in it too: a replay finds their rows there. Events
+ *           that change no status still move `last_position`, the replay guard: an order
+ *           already past the batch's first event for it is left alone
+ *   logged  the order log, one row per status change, keyed by the event's position
  */
-async function insertPlaced(tx: PoolClient, batch: readonly Applied[]): Promise<void> {
-  const placed = batch.filter((a): a is { event: Placed; position: string } => {
-    return a.event.type === 'OrderPlaced';
-  });
-  if (placed.length === 0) return;
-  const lines = placed.flatMap(({ event: { data } }) =>
+function batchStatement(events: readonly RecordedEvent[]): BatchStatement {
+  const placed = new Map<string, PlacedRow>();
+  const moves = new Map<string, Move>();
+  const history: (OrderHistoryEntry & { orderId: string; position: string })[] = [];
+  for (const recorded of events) {
+    const event = decodeRecorded(OrderEvent, recorded);
+    const position = recorded.position.toString();
+    const entry = orderHistoryEntry(event);
+    if (entry) history.push({ orderId: event.data.orderId, position, ...entry });
+    if (event.type === 'OrderPlaced') {
+      placed.set(event.data.orderId, {
+        event,
+        status: 'pending',
+        failure: null,
+        updatedAt: event.data.at,
+        lastPosition: position,
+      });
+      continue;
+    }
+    const failure = event.type === 'OrderFailed' ? event.data.reason : null;
+    const move = moves.get(event.data.orderId);
+    if (move) {
+      move.to = position;
+      if (entry) Object.assign(move, { status: entry.status, at: entry.at });
+      if (failure !== null) move.failure = failure;
+    } else {
+      moves.set(event.data.orderId, {
+        from: position,
+        to: position,
+        status: entry?.status ?? null,
+        failure,
+        at: entry?.at ?? null,
+      });
+    }
+    const row = placed.get(event.data.orderId);
+    if (row) {
+      row.lastPosition = position;
+      if (entry) Object.assign(row, { status: entry.status, updatedAt: entry.at });
+      if (failure !== null) row.failure = failure;
+    }
+  }
+  const rows = [...placed.values()];
+  const lines = rows.flatMap(({ event: { data } }) =>
     data.items.map((item, i) => ({ orderId: data.orderId, lineNo: i + 1, ...item })),
   );
-  // The lines go in only for orders this statement inserted: a replayed OrderPlaced adds none.
-  await tx.query(
-    `WITH placed AS (
-       INSERT INTO orders (id, user_id, status, total_minor, currency, shipping_address,
-                           payment_method, payment_brand, payment_last4, created_at, updated_at,
-                           last_position)
-       SELECT o.id, o.user_id, 'pending', o.total, o.currency, o.address::jsonb, o.method,
-              o.brand, o.last4, o.at, o.at, o.position
-         FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::timestamptz[], $10::bigint[])
-              AS o(id, user_id, total, currency, address, method, brand, last4, at, position)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id)
-     INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor,
-                              line_total_minor)
-     SELECT l.order_id, l.line_no, l.product_id, l.quantity, l.unit_price, l.line_total
-       FROM unnest($11::uuid[], $12::int[], $13::uuid[], $14::int[], $15::bigint[],
-                   $16::bigint[])
-            AS l(order_id, line_no, product_id, quantity, unit_price, line_total)
-      WHERE l.order_id IN (SELECT id FROM placed)
-     ON CONFLICT DO NOTHING`,
-    [
-      placed.map((p) => p.event.data.orderId),
-      placed.map((p) => p.event.data.userId),
-      placed.map((p) => p.event.data.totalPrice),
-      placed.map((p) => p.event.data.currency),
-      placed.map((p) => JSON.stringify(p.event.data.shippingAddress)),
-      placed.map((p) => p.event.data.payment.method),
-      placed.map((p) => p.event.data.payment.brand ?? null),
-      placed.map((p) => p.event.data.payment.last4 ?? null),
-      placed.map((p) => p.event.data.at),
-      placed.map((p) => p.position),
+  const moved = [...moves];
+  return {
+    ctes: BATCH_CTES,
+    values: [
+      rows.map((r) => r.event.data.orderId),
+      rows.map((r) => r.event.data.userId),
+      rows.map((r) => r.status),
+      rows.map((r) => r.event.data.totalPrice),
+      rows.map((r) => r.event.data.currency),
+      rows.map((r) => JSON.stringify(r.event.data.shippingAddress)),
+      rows.map((r) => r.event.data.payment.method),
+      rows.map((r) => r.event.data.payment.brand ?? null),
+      rows.map((r) => r.event.data.payment.last4 ?? null),
+      rows.map((r) => r.failure),
+      rows.map((r) => r.event.data.at),
+      rows.map((r) => r.updatedAt),
+      rows.map((r) => r.lastPosition),
       lines.map((l) => l.orderId),
       lines.map((l) => l.lineNo),
       lines.map((l) => l.productId),
       lines.map((l) => l.quantity),
       lines.map((l) => l.unitPrice),
       lines.map((l) => l.lineTotal),
+      moved.map(([id]) => id),
+      moved.map(([, m]) => m.from),
+      moved.map(([, m]) => m.to),
+      moved.map(([, m]) => m.status),
+      moved.map(([, m]) => m.failure),
+      moved.map(([, m]) => m.at),
+      history.map((e) => e.orderId),
+      history.map((e) => e.position),
+      history.map((e) => e.status),
+      history.map((e) => e.reason),
+      history.map((e) => e.at),
     ],
-  );
+  };
 }
 
-/**
- * Moves each order the batch touched (other than by OrderPlaced) to where its last event
- * leaves it. Events that change no status still move `last_position`, the replay guard: an
- * order already past the batch's first event for it is left alone.
- */
-async function updateStatuses(tx: PoolClient, batch: readonly Applied[]): Promise<void> {
-  const orders = new Map<
-    string,
-    { from: string; to: string; status: string | null; failure: string | null; at: string | null }
-  >();
-  for (const { event, position } of batch) {
-    if (event.type === 'OrderPlaced') continue;
-    const { orderId } = event.data;
-    const order = orders.get(orderId) ?? {
-      from: position,
-      to: position,
-      status: null,
-      failure: null,
-      at: null,
-    };
-    order.to = position;
-    const entry = orderHistoryEntry(event);
-    if (entry) {
-      order.status = entry.status;
-      order.at = entry.at;
-    }
-    if (event.type === 'OrderFailed') order.failure = event.data.reason;
-    orders.set(orderId, order);
-  }
-  if (orders.size === 0) return;
-  const rows = [...orders];
-  await tx.query(
-    `UPDATE orders o
-        SET status = COALESCE(u.status, o.status),
-            failure_reason = COALESCE(u.failure, o.failure_reason),
-            updated_at = COALESCE(u.at, o.updated_at),
-            last_position = u.to_position
-       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                   $6::timestamptz[]) AS u(id, from_position, to_position, status, failure, at)
-      WHERE o.id = u.id AND o.last_position < u.from_position`,
-    [
-      rows.map(([id]) => id),
-      rows.map(([, o]) => o.from),
-      rows.map(([, o]) => o.to),
-      rows.map(([, o]) => o.status),
-      rows.map(([, o]) => o.failure),
-      rows.map(([, o]) => o.at),
-    ],
-  );
-}
-
-/** The order log: one row per status change, keyed by the event's position. */
-async function insertHistory(tx: PoolClient, batch: readonly Applied[]): Promise<void> {
-  const entries = batch.flatMap(({ event, position }) => {
-    const entry = orderHistoryEntry(event);
-    return entry ? [{ orderId: event.data.orderId, position, ...entry }] : [];
-  });
-  if (entries.length === 0) return;
-  await tx.query(
-    `INSERT INTO order_history (order_id, position, status, reason, at)
-     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[])
-     ON CONFLICT DO NOTHING`,
-    [
-      entries.map((e) => e.orderId),
-      entries.map((e) => e.position),
-      entries.map((e) => e.status),
-      entries.map((e) => e.reason),
-      entries.map((e) => e.at),
-    ],
-  );
-}
+const BATCH_CTES = `
+  placed AS (
+    INSERT INTO orders (id, user_id, status, total_minor, currency, shipping_address,
+                        payment_method, payment_brand, payment_last4, failure_reason,
+                        created_at, updated_at, last_position)
+    SELECT o.id, o.user_id, o.status, o.total, o.currency, o.address::jsonb, o.method,
+           o.brand, o.last4, o.failure, o.created_at, o.updated_at, o.position
+      FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+                  $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[],
+                  $12::timestamptz[], $13::bigint[])
+           AS o(id, user_id, status, total, currency, address, method, brand, last4, failure,
+                created_at, updated_at, position)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id),
+  placed_items AS (
+    INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor,
+                             line_total_minor)
+    SELECT l.order_id, l.line_no, l.product_id, l.quantity, l.unit_price, l.line_total
+      FROM unnest($14::uuid[], $15::int[], $16::uuid[], $17::int[], $18::bigint[],
+                  $19::bigint[])
+           AS l(order_id, line_no, product_id, quantity, unit_price, line_total)
+     WHERE l.order_id IN (SELECT id FROM placed)
+    ON CONFLICT DO NOTHING),
+  moved AS (
+    UPDATE orders o
+       SET status = COALESCE(u.status, o.status),
+           failure_reason = COALESCE(u.failure, o.failure_reason),
+           updated_at = COALESCE(u.at, o.updated_at),
+           last_position = u.to_position
+      FROM unnest($20::uuid[], $21::bigint[], $22::bigint[], $23::text[], $24::text[],
+                  $25::timestamptz[]) AS u(id, from_position, to_position, status, failure, at)
+     WHERE o.id = u.id AND o.last_position < u.from_position),
+  logged AS (
+    INSERT INTO order_history (order_id, position, status, reason, at)
+    SELECT * FROM unnest($26::uuid[], $27::bigint[], $28::text[], $29::text[],
+                         $30::timestamptz[])
+    ON CONFLICT DO NOTHING)`;

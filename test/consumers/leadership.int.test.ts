@@ -12,6 +12,7 @@ import {
   countRows,
   createHarness,
   type Harness,
+  moveCheckpointFarAhead,
   rowsProjection,
   storedCheckpoint,
   waitFor,
@@ -124,14 +125,7 @@ describe('leadership', () => {
     await waitFor(async () => (await countRows(h.pool, name)) === 5 && r.state === 'live', 'live');
 
     // A zombie instance (no lock) moves the checkpoint far ahead; then an event arrives.
-    const { rows } = await h.pool.query<{ ahead: string }>(
-      'SELECT ((pg_current_xact_id()::text::bigint + 1000000) << 16)::text AS ahead',
-    );
-    const ahead = BigInt(rows[0]!.ahead);
-    await h.pool.query('UPDATE consumer_checkpoints SET position = $2 WHERE name = $1', [
-      name,
-      ahead.toString(),
-    ]);
+    const ahead = await moveCheckpointFarAhead(h.pool, name);
     await h.store.appendToStream(`${name}-x`, [{ type: 'ItemAdded', data: {} }]);
     await waitFor(() => states.includes('consumer deposed'), 'deposed by the compare-and-set');
     await waitFor(() => r.state === 'live', 'leads again');

@@ -8,7 +8,7 @@ import { inTransaction } from '../../src/infra/transaction';
 import { ordersProjection, resetProjection } from '../../src/projections';
 import { createCatalogHarness, snapshot, type CatalogHarness } from './harness';
 
-// The orders projection applies a batch in a few set-based statements. Whatever the batch
+// The orders projection applies a batch as one set-based statement. Whatever the batch
 // boundaries, and however often an event is replayed, the rows must be the same.
 
 let h: CatalogHarness;

@@ -1,0 +1,54 @@
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
+import type { RecordedEvent } from '../eventstore';
+import type { BatchStatement } from './consumer';
+import { LostLeadershipError } from './errors';
+import { CHECKPOINT_MOVED } from './schema';
+
+/** A `handle` for a projection that writes its batches as one statement. */
+export function handleWithStatement(
+  build: (events: readonly RecordedEvent[]) => BatchStatement | undefined,
+): (events: readonly RecordedEvent[], tx: PoolClient) => Promise<void> {
+  return async (events, tx) => {
+    const statement = build(events);
+    if (statement) await tx.query(`WITH ${statement.ctes} SELECT 1`, statement.values);
+  };
+}
+
+/**
+ * Runs a projection's batch statement (or none: a batch with nothing to write) with the
+ * checkpoint's compare-and-set from `from` to `to` folded in, as one statement, which
+ * PostgreSQL commits on its own. When the compare-and-set finds the position moved,
+ * `consumer_checkpoint_moved` raises and the whole statement, the projection's rows with it,
+ * is rolled back: this throws `LostLeadershipError`, as the transaction path does.
+ *
+ * The connection goes back to the pool after an error the server reported for the statement
+ * (pg-pool's `pool.query` would close it); any other failure discards it.
+ */
+export async function runFencedStatement(
+  pool: Pool,
+  name: string,
+  statement: BatchStatement | undefined,
+  from: bigint,
+  to: bigint,
+): Promise<void> {
+  const values = [...(statement?.values ?? []), name, from.toString(), to.toString()];
+  const n = values.length;
+  const text = `WITH ${statement ? `${statement.ctes},` : ''}
+  checkpoint AS (
+    UPDATE consumer_checkpoints SET position = $${n}, updated_at = now(), retrying_since = NULL
+     WHERE name = $${n - 2} AND position = $${n - 1}
+    RETURNING 1)
+SELECT CASE WHEN EXISTS (SELECT FROM checkpoint) THEN true
+            ELSE consumer_checkpoint_moved($${n - 2}) END`;
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(text, values);
+  } catch (error) {
+    if (!(error instanceof DatabaseError)) broken = error as Error;
+    else if (error.code === CHECKPOINT_MOVED) throw new LostLeadershipError(error.message);
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
