@@ -50,7 +50,7 @@ import {
   type Fixture,
   type PlacementResult,
 } from './support/orders-client';
-import { cpuPerOrder, cpuSnapshot } from './support/cpu';
+import { cpuPerOrder, cpuSnapshot, cpuYardstickMs } from './support/cpu';
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     await meta.connect();
     closers.push(() => meta.end());
     const facts = await serverFacts(meta);
+    const yardstickMs = cpuYardstickMs();
 
     progress(`B1: raw INSERT commits over ${B1_WRITERS} connections for ${b1Seconds} s`);
     await meta.query('CREATE TABLE bench_baseline (LIKE es_events INCLUDING ALL)');
@@ -225,6 +226,7 @@ async function main(): Promise<void> {
       source: db.source,
       topology,
       facts,
+      yardstickMs,
       config: {
         concurrency,
         seconds,

@@ -98,3 +98,32 @@ export function cpuPerOrder(before: CpuSnapshot, after: CpuSnapshot, orders: num
     machineBusyPct: (100 * (after.machineBusyMs - before.machineBusyMs)) / total,
   };
 }
+
+/**
+ * A yardstick of the machine's single-core speed, to compare runs from different days: ms
+ * for a fixed piece of JavaScript of the kind the service does most (JSON of an order-sized
+ * object, out and back, 50,000 times), best of three. Lower is faster. B1 measures the disk's
+ * commits; this measures the CPU, which sets the cost of every order.
+ */
+export function cpuYardstickMs(): number {
+  const order = {
+    orderId: '0b6f2f8e-5d5e-4a57-9d0b-6f1d1c7e8a11',
+    items: [
+      { productId: '5d0c7f26-0a5e-4c0e-9e4e-0d2b1f9b6a70', quantity: 2, unitPrice: 1999 },
+      { productId: '9a4f0c2e-7b1d-4f3a-8c6e-2e5d7a9b1c34', quantity: 1, unitPrice: 500 },
+    ],
+    at: '2026-11-22T02:00:00.000Z',
+    metadata: { correlationId: 'c'.repeat(36), causationId: 'd'.repeat(36), schemaVersion: 1 },
+  };
+  let best = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const started = process.hrtime.bigint();
+    let lines = 0;
+    for (let i = 0; i < 50_000; i++) {
+      lines += (JSON.parse(JSON.stringify(order)) as typeof order).items.length;
+    }
+    if (lines !== 100_000) throw new Error('yardstick: JSON round trip lost lines');
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return best;
+}

@@ -27,6 +27,8 @@ export interface OrdersResults {
   source: 'DATABASE_URL' | 'embedded';
   topology: Topology;
   facts: Record<string, string>;
+  /** `cpuYardstickMs`, taken before B1: the machine's single-core speed on the day. */
+  yardstickMs: number;
   config: {
     concurrency: number;
     seconds: number;
@@ -85,7 +87,9 @@ export function printOrdersReport(r: OrdersResults): void {
   console.log(
     `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, ` +
       `PostgreSQL ${r.facts.server_version ?? '?'}, synchronous_commit=${r.facts.synchronous_commit ?? '?'}, ` +
-      `fsync=${r.facts.fsync ?? '?'}, shared_buffers=${r.facts.shared_buffers ?? '?'}`,
+      `fsync=${r.facts.fsync ?? '?'}, shared_buffers=${r.facts.shared_buffers ?? '?'}, ` +
+      `CPU yardstick ${fmt(r.yardstickMs, 'ms')} (JSON of an order out and back 50,000 ` +
+      `times, best of 3; lower is faster)`,
   );
   const service = single
     ? 'the service as `node dist/main.js all` in a child process'
@@ -180,6 +184,7 @@ export function printOrdersReport(r: OrdersResults): void {
         postgres: r.facts.server_version ?? '?',
         synchronousCommit: r.facts.synchronous_commit ?? '?',
         fsync: r.facts.fsync ?? '?',
+        cpuYardstickMs: round(r.yardstickMs, 0),
       },
       config: r.config,
       b1CommitsPerSec: round(r.b1.unitsPerSec),
