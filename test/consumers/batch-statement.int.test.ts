@@ -1,18 +1,14 @@
 import { Pool } from 'pg';
-import {
-  type BatchStatement,
-  handleWithStatement,
-  type ProjectionConsumer,
-} from '../../src/consumers';
+import { handleWithStatement, type ProjectionConsumer } from '../../src/consumers';
 import { runFencedStatement } from '../../src/consumers/batch-statement';
 import { LostLeadershipError } from '../../src/consumers/errors';
-import type { RecordedEvent } from '../../src/eventstore';
 import { aroundQuery } from '../support/pool-proxy';
 import {
   appendMany,
   consumerTestbed,
   countRows,
   moveCheckpointFarAhead,
+  rowsStatement,
   storedCheckpoint,
   waitFor,
 } from './fixtures/helpers';
@@ -24,23 +20,8 @@ import {
 
 const bed = consumerTestbed();
 
-/** One row per event, as one statement; an event with `data.poison` is not a valid uuid. */
-function rowsStatement(consumer: string) {
-  return (events: readonly RecordedEvent[]): BatchStatement => ({
-    ctes: `written AS (
-      INSERT INTO proj_rows (consumer, event_id, position, stream_name, writer)
-      SELECT $1, unnest($2::uuid[]), unnest($3::bigint[]), unnest($4::text[]), 'statement')`,
-    values: [
-      consumer,
-      events.map((e) => ((e.data as { poison?: boolean }).poison ? 'not-a-uuid' : e.id)),
-      events.map((e) => e.position.toString()),
-      events.map((e) => e.streamName),
-    ],
-  });
-}
-
 function statementProjection(name: string, prefix = name): ProjectionConsumer {
-  const batchStatement = rowsStatement(name);
+  const batchStatement = rowsStatement(name, 'statement');
   return {
     kind: 'projection',
     name,
@@ -120,7 +101,7 @@ describe('one-statement projection batches', () => {
         (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const before = await pid();
       const [event] = await h.store.readAll({ maxCount: 1 });
-      const statement = rowsStatement(name)([event!]);
+      const statement = rowsStatement(name, 'statement')([event!]);
 
       await expect(runFencedStatement(pool, name, statement, 6n, 9n)).rejects.toThrow(
         LostLeadershipError,

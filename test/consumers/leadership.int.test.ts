@@ -155,51 +155,57 @@ describe('leadership', () => {
     }
   });
 
-  it('takes over from a leader process killed mid-stream, every event applied exactly once', async () => {
-    const name = 'lead-sigkill';
-    const last = await appendMany(h.store, 1_000, { perAppend: 50, prefix: name });
-    let output = '';
-    child = spawn(
-      process.execPath,
-      ['-r', '@swc-node/register', path.join(__dirname, 'fixtures', 'run-consumer.ts')],
-      {
-        cwd: path.join(__dirname, '..', '..'),
-        env: {
-          ...process.env,
-          CONNECTION_STRING: h.db.connectionString,
-          CONSUMER_NAME: name,
-          BATCH_SIZE: '25',
-          DELAY_MS: '20',
-          FILTER_PREFIX: name,
+  it.each([
+    ['a transaction', 'lead-sigkill', '0'],
+    ['one statement', 'lead-sigkill-stmt', '1'],
+  ])(
+    'takes over from a leader process killed mid-stream, every event applied exactly once (batches as %s)',
+    async (_how, name, oneStatement) => {
+      const last = await appendMany(h.store, 1_000, { perAppend: 50, prefix: name });
+      let output = '';
+      child = spawn(
+        process.execPath,
+        ['-r', '@swc-node/register', path.join(__dirname, 'fixtures', 'run-consumer.ts')],
+        {
+          cwd: path.join(__dirname, '..', '..'),
+          env: {
+            ...process.env,
+            CONNECTION_STRING: h.db.connectionString,
+            CONSUMER_NAME: name,
+            BATCH_SIZE: '25',
+            DELAY_MS: '20',
+            FILTER_PREFIX: name,
+            ONE_STATEMENT: oneStatement,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      );
+      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
 
-    await waitFor(
-      async () => (await countRows(h.pool, name)) > 0,
-      `child leads (${output})`,
-      20_000,
-    );
-    const standby = runner(name, 0);
-    standby.start();
-    await waitFor(() => standby.state === 'standby', 'in-test standby');
-    await waitFor(async () => (await countRows(h.pool, name)) >= 200, '200 rows');
+      await waitFor(
+        async () => (await countRows(h.pool, name)) > 0,
+        `child leads (${output})`,
+        20_000,
+      );
+      const standby = runner(name, 0);
+      standby.start();
+      await waitFor(() => standby.state === 'standby', 'in-test standby');
+      await waitFor(async () => (await countRows(h.pool, name)) >= 200, '200 rows');
 
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    const rowsAtKill = await countRows(h.pool, name);
-    expect(rowsAtKill).toBeLessThan(1_000); // it really died mid-stream
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      const rowsAtKill = await countRows(h.pool, name);
+      expect(rowsAtKill).toBeLessThan(1_000); // it really died mid-stream
 
-    await waitFor(() => ['catching_up', 'live'].includes(standby.state), 'takeover', 10_000);
-    await expectExactlyOnce(name, 1_000, last);
-    const { rows } = await h.pool.query<{ writer: string; n: number }>(
-      'SELECT writer, count(*)::int AS n FROM proj_rows WHERE consumer = $1 GROUP BY writer',
-      [name],
-    );
-    expect(rows.find((r) => r.writer === 'test')?.n).toBeGreaterThan(0);
-  });
+      await waitFor(() => ['catching_up', 'live'].includes(standby.state), 'takeover', 10_000);
+      await expectExactlyOnce(name, 1_000, last);
+      const { rows } = await h.pool.query<{ writer: string; n: number }>(
+        'SELECT writer, count(*)::int AS n FROM proj_rows WHERE consumer = $1 GROUP BY writer',
+        [name],
+      );
+      expect(rows.find((r) => r.writer === 'test')?.n).toBeGreaterThan(0);
+    },
+  );
 });
