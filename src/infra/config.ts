@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
+import { decodeEnv, fromString, Port, WholeNumber } from './env';
 
 /**
  * Runtime configuration, read once from the environment at startup (DESIGN.md section 8).
@@ -49,33 +50,6 @@ export type LogLevel = t.TypeOf<typeof LogLevel>;
 const EventStoreKind = t.keyof({ postgres: null, eventstoredb: null });
 export type EventStoreKind = t.TypeOf<typeof EventStoreKind>;
 
-/** A string codec that refines or converts, failing with a message for humans. */
-function fromString<A>(
-  name: string,
-  parse: (s: string) => A | undefined,
-): t.Type<A, string, unknown> {
-  return new t.Type<A, string, unknown>(
-    name,
-    (u): u is A => parse(String(u)) !== undefined,
-    (u, c) => {
-      const parsed = typeof u === 'string' ? parse(u) : undefined;
-      return parsed === undefined ? t.failure(u, c, name) : t.success(parsed);
-    },
-    String,
-  );
-}
-
-/** The digits (spaces around allowed) as a whole number of at least `min`, else undefined. */
-export const wholeNumber = (s: string, min: number): number | undefined => {
-  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
-  return Number.isSafeInteger(n) && n >= min ? n : undefined;
-};
-
-const Port = fromString('a TCP port (an integer from 1 to 65535)', (s) => {
-  const n = wholeNumber(s, 1);
-  return n !== undefined && n <= 65535 ? n : undefined;
-});
-
 const PostgresUrl = fromString('a postgres:// or postgresql:// URL', (s) => {
   try {
     const url = new URL(s);
@@ -95,9 +69,9 @@ const BrokerList = fromString('a comma-separated list of host:port', (s) => {
     : undefined;
 });
 
-const Count = fromString('a whole number (0 or more)', (s) => wholeNumber(s, 0));
+const Count = WholeNumber('a whole number (0 or more)', 0);
 
-const RetentionHours = fromString('a whole number of hours, 24 or more', (s) => wholeNumber(s, 24));
+const RetentionHours = WholeNumber('a whole number of hours, 24 or more', 24);
 
 const Secret = fromString('at least 32 characters', (s) => (s.length >= 32 ? s : undefined));
 
@@ -145,19 +119,8 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): E.Either<string[], Config> {
-  const present = Object.fromEntries(
-    Object.keys(Env.props).flatMap((k) => (env[k]?.trim() ? [[k, env[k]]] : [])),
-  );
   return pipe(
-    Env.decode(present),
-    E.mapLeft((errors) =>
-      errors.map((e) => {
-        const key = e.context[1]?.key ?? '?';
-        const expected = e.context[e.context.length - 1]?.type.name ?? 'a valid value';
-        const shown = SECRET.has(key) ? '' : `, got ${JSON.stringify(e.value)}`;
-        return `${key}: expected ${expected}${shown}`;
-      }),
-    ),
+    decodeEnv(Env, env, SECRET),
     E.map((v) => ({
       databaseUrl: v.DATABASE_URL,
       dataDir: path.resolve(cwd, v.DATA_DIR ?? '.data'),

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
-import { wholeNumber } from '../infra/config';
+import { decodeEnv, fromString, Port, WholeNumber } from '../infra/env';
 import type { Logger } from '../infra/logger';
 
 /** How the mock gateway behaves for cards that are not test cards, and its plumbing. */
@@ -43,27 +43,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function fromString<A>(name: string, parse: (s: string) => A | undefined) {
-  return new t.Type<A, string, unknown>(
-    name,
-    (u): u is A => typeof u === 'string' && parse(u) !== undefined,
-    (u, c) => {
-      const parsed = typeof u === 'string' ? parse(u.trim()) : undefined;
-      return parsed === undefined ? t.failure(u, c, name) : t.success(parsed);
-    },
-    String,
-  );
-}
-
 const Rate = fromString('a number from 0 to 1', (s) => {
-  const n = /^\d*\.?\d+$/.test(s) ? Number(s) : NaN;
+  const n = /^\d*\.?\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
   return n >= 0 && n <= 1 ? n : undefined;
 });
-const Millis = fromString('a whole number of milliseconds', (s) => wholeNumber(s, 0));
-const Port = fromString('a TCP port (1 to 65535)', (s) => {
-  const n = wholeNumber(s, 1);
-  return n !== undefined && n <= 65535 ? n : undefined;
-});
+const Millis = WholeNumber('a whole number of milliseconds', 0);
 
 const Env = t.partial({
   PAYMENT_FAILURE_RATE: Rate,
@@ -94,17 +78,8 @@ export interface GatewayEnvOptions {
 export function gatewayOptionsFromEnv(
   env: Record<string, string | undefined>,
 ): E.Either<string[], GatewayEnvOptions> {
-  const present = Object.fromEntries(
-    Object.keys(Env.props).flatMap((k) => (env[k]?.trim() ? [[k, env[k]]] : [])),
-  );
   return pipe(
-    Env.decode(present),
-    E.mapLeft((errors) =>
-      errors.map((e) => {
-        const key = e.context[1]?.key ?? '?';
-        return `${key}: expected ${e.message ?? 'a valid value'}, got ${JSON.stringify(e.value)}`;
-      }),
-    ),
+    decodeEnv(Env, env),
     E.map((v) => ({
       failureRate: v.PAYMENT_FAILURE_RATE ?? 0,
       timeoutRate: v.PAYMENT_TIMEOUT_RATE ?? 0,

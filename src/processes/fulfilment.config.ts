@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { wholeNumber } from '../infra/config';
+import { wholeNumber } from '../infra/env';
 
 /** The fulfilment process's schedules (DESIGN.md section 8). */
 export interface FulfilmentConfig {

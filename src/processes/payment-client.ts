@@ -4,7 +4,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
 import { sleep as abortableSleep } from '../consumers/backoff';
-import { wholeNumber } from '../infra/config';
+import { decodeEnv, fromString, WholeNumber } from '../infra/env';
 import type { Logger } from '../infra/logger';
 
 export interface PaymentClientOptions {
@@ -198,38 +198,20 @@ export function createPaymentClient(options: PaymentClientOptions): PaymentClien
   };
 }
 
-const Whole = (name: string, min: number) =>
-  new t.Type<number, string, unknown>(
-    name,
-    (u): u is number => typeof u === 'number',
-    (u, c) => {
-      const n = typeof u === 'string' ? wholeNumber(u, min) : undefined;
-      return n === undefined ? t.failure(u, c, name) : t.success(n);
-    },
-    String,
-  );
-
-const HttpUrl = new t.Type<string, string, unknown>(
-  'an http:// or https:// URL',
-  (u): u is string => typeof u === 'string',
-  (u, c) => {
-    try {
-      const url = new URL(String(u).trim());
-      return ['http:', 'https:'].includes(url.protocol)
-        ? t.success(url.toString())
-        : t.failure(u, c);
-    } catch {
-      return t.failure(u, c);
-    }
-  },
-  String,
-);
+const HttpUrl = fromString('an http:// or https:// URL', (s) => {
+  try {
+    const url = new URL(s.trim());
+    return ['http:', 'https:'].includes(url.protocol) ? url.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+});
 
 const ClientEnv = t.partial({
   PAYMENT_GATEWAY_URL: HttpUrl,
-  PAYMENT_TIMEOUT_MS: Whole('a whole number of milliseconds (1 or more)', 1),
-  PAYMENT_RETRY_ATTEMPTS: Whole('a whole number (1 or more)', 1),
-  PAYMENT_RETRY_BASE_MS: Whole('a whole number of milliseconds', 0),
+  PAYMENT_TIMEOUT_MS: WholeNumber('a whole number of milliseconds (1 or more)', 1),
+  PAYMENT_RETRY_ATTEMPTS: WholeNumber('a whole number (1 or more)', 1),
+  PAYMENT_RETRY_BASE_MS: WholeNumber('a whole number of milliseconds', 0),
 });
 
 /** POSTs a JSON body and reads the whole answer; rejects on a network error or an abort. */
@@ -273,18 +255,8 @@ export function paymentClientOptionsFromEnv(
   string[],
   Required<Pick<PaymentClientOptions, 'baseUrl' | 'timeoutMs' | 'attempts' | 'baseDelayMs'>>
 > {
-  const present = Object.fromEntries(
-    Object.keys(ClientEnv.props).flatMap((k) => (env[k]?.trim() ? [[k, env[k]]] : [])),
-  );
   return pipe(
-    ClientEnv.decode(present),
-    E.mapLeft((errors) =>
-      errors.map((e) => {
-        const key = e.context[1]?.key ?? '?';
-        const expected = e.context[e.context.length - 1]?.type.name ?? 'a valid value';
-        return `${key}: expected ${expected}, got ${JSON.stringify(e.value)}`;
-      }),
-    ),
+    decodeEnv(ClientEnv, env),
     E.map((v) => ({
       baseUrl: v.PAYMENT_GATEWAY_URL ?? 'http://127.0.0.1:3100',
       timeoutMs: v.PAYMENT_TIMEOUT_MS ?? 2_000,
