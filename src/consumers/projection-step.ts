@@ -25,8 +25,7 @@ export async function applyProjectionBatch(
   const last = events[events.length - 1];
   if (!last) return checkpoint;
   if (consumer.batchStatement && !ctx.mayHaveParked()) {
-    const build = (batch: readonly RecordedEvent[]) => consumer.batchStatement?.(batch);
-    if (await applyAsOneStatement(ctx, build, events, checkpoint, upTo)) {
+    if (await applyAsOneStatement(ctx, consumer, events, checkpoint, upTo)) {
       ctx.onProgress(upTo);
       return upTo;
     }
@@ -61,14 +60,14 @@ export async function applyProjectionBatch(
  */
 async function applyAsOneStatement(
   ctx: StepContext,
-  build: (events: readonly RecordedEvent[]) => BatchStatement | undefined,
+  consumer: ProjectionConsumer,
   events: readonly RecordedEvent[],
   checkpoint: bigint,
   upTo: bigint,
 ): Promise<boolean> {
   let statement: BatchStatement | undefined;
   try {
-    statement = build(events);
+    statement = consumer.batchStatement?.(events);
   } catch {
     return false;
   }
