@@ -19,6 +19,7 @@ import { inventoryRoutes } from './inventory/inventory.routes';
 import { orderRoutes } from './orders/orders.routes';
 import { createPaymentClient } from './processes/payment-client';
 import { readYourWrites } from './projections';
+import { LAG_CAP, projectionAdminRoutes } from './projections/projections.routes';
 
 /** What the HTTP API is built from; main.ts makes these once per process. */
 export interface ApiServices {
@@ -61,6 +62,9 @@ export function apiModules(services: ApiServices, tokens: TokenService): RouteMo
         }),
       }),
     }),
+    projectionAdminRoutes({
+      consumerStatuses: () => readConsumerStatuses(pool, store, { lagCap: LAG_CAP }),
+    }),
   ];
 }
 
@@ -71,7 +75,7 @@ export function apiModules(services: ApiServices, tokens: TokenService): RouteMo
 export function buildApi(services: ApiServices): Koa<AppState> {
   const { pool, store, logger } = services;
   const tokens = createTokenService(services.jwtSecret);
-  const consumerStatuses = () => readConsumerStatuses(pool, store, { lagCap: 100_000 });
+  const consumerStatuses = () => readConsumerStatuses(pool, store, { lagCap: LAG_CAP });
   return createApp({
     logger,
     checkReady: readinessCheck({

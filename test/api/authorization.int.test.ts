@@ -192,6 +192,10 @@ const routes: Record<string, [Who, Call]> = {
     async (h, t) =>
       send(h, t, 'put', `/api/v1/orders/${await processedOrder(h)}/status`, { status: 'shipped' }),
   ],
+  'GET /api/v1/admin/projections': [
+    'admin',
+    (h, t) => send(h, t, 'get', '/api/v1/admin/projections'),
+  ],
   'GET /api/v1/health': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/health')],
   'GET /api/v1/ready': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/ready')],
   'GET /api/v1/openapi.json': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/openapi.json')],
