@@ -39,6 +39,8 @@ export interface OrdersResults {
     customers: number;
   };
   b1: ClosedLoopResult;
+  /** B1 again after the phases, the service idle: how far the disk's speed moved meanwhile. */
+  b1After: ClosedLoopResult;
   full: OrdersPhase;
   /** `target`: at B1 / 24; `measured`: at half the full rate (B1 / 24 was beyond it). */
   half: OrdersPhase & { askedPerSec: number; basis: 'target' | 'measured' };
@@ -66,6 +68,8 @@ export interface OrdersResults {
 }
 
 const TARGETS = { b1Divisor: 12, p99Ms: 500, rssMb: 300 };
+/** B1 before and after the phases further apart than this factor: the machine moved. */
+const B1_DRIFT = 1.25;
 
 export function printOrdersReport(r: OrdersResults): void {
   const target = r.b1.unitsPerSec / TARGETS.b1Divisor;
@@ -106,6 +110,7 @@ export function printOrdersReport(r: OrdersResults): void {
   // prettier-ignore
   const rows = [
     [`B1 raw INSERT, ${c.b1Writers} connections`, fmt(r.b1.unitsPerSec, 'commits/s'), '-', '-'],
+    ['  B1 again after the phases (not judged)', fmt(r.b1After.unitsPerSec, 'commits/s'), '-', '-'],
     [`processed orders/s, ${c.concurrency} clients`, fmt(r.full.processedPerSec, 'orders/s'), `>= B1/12 = ${fmt(target)}`, yes(met.throughput)],
     ['  steady rate inside the send window', fmt(r.full.inWindowPerSec, 'orders/s'), '-', '-'],
     ['  POST rate (placed/s)', fmt(r.full.placedPerSec, 'orders/s'), '-', '-'],
@@ -123,6 +128,13 @@ export function printOrdersReport(r: OrdersResults): void {
     ['RSS of the bench process (load client), max', fmt(r.rss.bench.maxMb, 'MB'), '-', '-'],
   ];
   console.log(formatTable(['figure', 'value', 'target', 'met?'], rows));
+  const drift = r.b1After.unitsPerSec / r.b1.unitsPerSec;
+  if (drift < 1 / B1_DRIFT || drift > B1_DRIFT) {
+    console.log(
+      `\nwarning: B1 moved from ${fmt(r.b1.unitsPerSec)} to ${fmt(r.b1After.unitsPerSec, 'commits/s')} ` +
+        'during the run: the machine was not steady, so read the throughput ratio with care',
+    );
+  }
   const byRole = Object.entries(r.rss.service.byRoleMaxMb ?? {});
   if (byRole.length > 0) {
     console.log(
@@ -188,6 +200,7 @@ export function printOrdersReport(r: OrdersResults): void {
       },
       config: r.config,
       b1CommitsPerSec: round(r.b1.unitsPerSec),
+      b1AfterCommitsPerSec: round(r.b1After.unitsPerSec),
       targetOrdersPerSec: round(target),
       full: phase(r.full),
       half: {
