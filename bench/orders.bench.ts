@@ -54,7 +54,7 @@ import {
 } from './support/orders-client';
 import { cpuPerOrder, cpuSnapshot, cpuYardstickMs } from './support/cpu';
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
-import { now, percentiles, sleep, type ClosedLoopResult } from './support/timing';
+import { now, percentiles, sleep, summarize, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
 import {
   announceDatabase,
@@ -268,15 +268,7 @@ async function measureB1(meta: Client, connectionString: string): Promise<Closed
   const baseline = await baselineInserts(connectionString, B1_WRITERS);
   try {
     await meta.query('CHECKPOINT');
-    const w = await baseline.phase({ warmupMs: 1000, durationMs: b1Seconds * 1000 });
-    return {
-      ops: w.ops,
-      units: w.units,
-      seconds: w.seconds,
-      opsPerSec: w.ops / w.seconds,
-      unitsPerSec: w.units / w.seconds,
-      latency: percentiles(w.latencies),
-    };
+    return summarize(await baseline.phase({ warmupMs: 1000, durationMs: b1Seconds * 1000 }));
   } finally {
     await baseline.close();
     await meta.query('DROP TABLE bench_baseline');

@@ -118,7 +118,8 @@ export async function interleave<K extends string>(
   >;
 }
 
-function summarize(w: Window): ClosedLoopResult {
+/** A phase's counts and latencies as rates and percentiles. */
+export function summarize(w: Window): ClosedLoopResult {
   return {
     ops: w.ops,
     units: w.units,
