@@ -1,5 +1,6 @@
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { RecordedEvent } from '../eventstore';
+import { queryKeepingConnection } from '../infra/transaction';
 import type { BatchStatement } from './consumer';
 import { LostLeadershipError } from './errors';
 import { CHECKPOINT_MOVED } from './schema';
@@ -21,8 +22,8 @@ export function handleWithStatement(
  * `consumer_checkpoint_moved` raises and the whole statement, the projection's rows with it,
  * is rolled back: this throws `LostLeadershipError`, as the transaction path does.
  *
- * The connection goes back to the pool after an error the server reported for the statement
- * (pg-pool's `pool.query` would close it); any other failure discards it.
+ * The connection stays in the pool after an error the server reported for the statement
+ * (`queryKeepingConnection`).
  */
 export async function runFencedStatement(
   pool: Pool,
@@ -40,15 +41,12 @@ export async function runFencedStatement(
     RETURNING 1)
 SELECT CASE WHEN EXISTS (SELECT FROM checkpoint) THEN true
             ELSE consumer_checkpoint_moved($${n - 2}) END`;
-  const client = await pool.connect();
-  let broken: Error | undefined;
   try {
-    await client.query(text, values);
+    await queryKeepingConnection(pool, { text, values });
   } catch (error) {
-    if (!(error instanceof DatabaseError)) broken = error as Error;
-    else if (error.code === CHECKPOINT_MOVED) throw new LostLeadershipError(error.message);
+    if (error instanceof DatabaseError && error.code === CHECKPOINT_MOVED) {
+      throw new LostLeadershipError(error.message);
+    }
     throw error;
-  } finally {
-    client.release(broken);
   }
 }

@@ -1,4 +1,11 @@
-import type { Pool, PoolClient } from 'pg';
+import {
+  DatabaseError,
+  type Pool,
+  type PoolClient,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg';
 
 /** The transaction's COMMIT rolled back: an SQL error inside it was caught and swallowed. */
 export class TransactionRolledBack extends Error {
@@ -33,5 +40,31 @@ export async function inTransaction<T>(
     throw error;
   } finally {
     tx.release(broken);
+  }
+}
+
+/**
+ * `pool.query` that keeps its connection after an error the server reported for the
+ * statement alone. pg-pool's own `pool.query` closes the connection after ANY error, and an
+ * append's unique violation is part of its protocol: it is how a conflict with another
+ * writer shows. In the split topology (fulfilment and inventory appending to the same
+ * product streams from two processes) that closed about 135 connections a second, each
+ * replaced by a new server process: most of PostgreSQL's CPU per order there. Any other
+ * failure (the connection itself) still discards the connection; one the server closed is
+ * dropped by the pool either way.
+ */
+export async function queryKeepingConnection<R extends QueryResultRow>(
+  pool: Pool,
+  query: QueryConfig,
+): Promise<QueryResult<R>> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await client.query<R>(query);
+  } catch (error) {
+    if (!(error instanceof DatabaseError)) broken = error as Error;
+    throw error;
+  } finally {
+    client.release(broken);
   }
 }

@@ -39,7 +39,8 @@ describe('one-statement projection batches', () => {
     const pool = aroundQuery(
       h.pool,
       (args, query) => {
-        const text = typeof args[0] === 'string' ? args[0] : '';
+        const [sql] = args as [string | { text?: string }];
+        const text = typeof sql === 'string' ? sql : (sql.text ?? '');
         sent.push(text.trim().split(/\s+/)[0] ?? '');
         return query(...args);
       },

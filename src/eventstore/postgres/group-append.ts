@@ -1,11 +1,7 @@
 import type { Pool } from 'pg';
 import type { SerializedEvent } from '../validation';
-import {
-  appendToPostgres,
-  type AppendOutcome,
-  isUniqueViolation,
-  queryKeepingConnection,
-} from './postgres-append';
+import { queryKeepingConnection } from '../../infra/transaction';
+import { appendToPostgres, type AppendOutcome, isUniqueViolation } from './postgres-append';
 
 /**
  * Group commit for appends with an exact expected revision or `no_stream` (what command
