@@ -62,10 +62,11 @@ type CatalogPrice = { id: string; price_minor: string; currency: string };
 const priceReaders = batcherPer(
   (pool: Pool) =>
     new Batcher<readonly string[], Map<string, CatalogPrice>>(async (asks) => {
-      const { rows } = await pool.query<CatalogPrice>(
-        'SELECT id, price_minor, currency FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
-        [[...new Set(asks.flat())]],
-      );
+      const { rows } = await pool.query<CatalogPrice>({
+        name: 'orders_catalog_prices',
+        text: 'SELECT id, price_minor, currency FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
+        values: [[...new Set(asks.flat())]],
+      });
       const found = new Map(rows.map((r) => [r.id, r]));
       return asks.map(
         (ids) => new Map(ids.flatMap((id) => (found.has(id) ? [[id, found.get(id)!]] : []))),
@@ -192,11 +193,12 @@ export async function pruneIdempotencyKeys(
 const tokenWriters = batcherPer(
   (pool: Pool) =>
     new Batcher<{ orderId: string; token: string }, void>(async (tokens) => {
-      await pool.query(
-        `INSERT INTO order_payment_tokens (order_id, token)
+      await pool.query({
+        name: 'orders_payment_tokens_insert',
+        text: `INSERT INTO order_payment_tokens (order_id, token)
          SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (order_id) DO NOTHING`,
-        [tokens.map((t) => t.orderId), tokens.map((t) => t.token)],
-      );
+        values: [tokens.map((t) => t.orderId), tokens.map((t) => t.token)],
+      });
       return tokens.map(() => undefined);
     }),
 );

@@ -15,6 +15,20 @@ export function handleWithStatement(
   };
 }
 
+// Each distinct text is prepared once per connection, under a name of its own: PostgreSQL
+// then parses it once, and plans it once when it settles on a generic plan, instead of for
+// every batch. A projection's CTEs are a constant text, so there is one name per projection
+// (and one for the checkpoint alone).
+const preparedNames = new Map<string, string>();
+function preparedName(text: string): string {
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    name = `fenced_batch_${preparedNames.size + 1}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Runs a projection's batch statement (or none: a batch with nothing to write) with the
  * checkpoint's compare-and-set from `from` to `to` folded in, as one statement, which
@@ -42,7 +56,7 @@ export async function runFencedStatement(
 SELECT CASE WHEN EXISTS (SELECT FROM checkpoint) THEN true
             ELSE consumer_checkpoint_moved($${n - 2}) END`;
   try {
-    await queryKeepingConnection(pool, { text, values });
+    await queryKeepingConnection(pool, { name: preparedName(text), text, values });
   } catch (error) {
     if (error instanceof DatabaseError && error.code === CHECKPOINT_MOVED) {
       throw new LostLeadershipError(error.message);

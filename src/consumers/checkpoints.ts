@@ -43,12 +43,13 @@ export async function compareAndSetCheckpoint(
   expected: bigint,
   next: bigint,
 ): Promise<boolean> {
-  const result = await db.query(
-    `UPDATE consumer_checkpoints
+  const result = await db.query({
+    name: 'consumer_checkpoint_cas',
+    text: `UPDATE consumer_checkpoints
         SET position = $3, updated_at = now(), retrying_since = NULL
       WHERE name = $1 AND position = $2`,
-    [name, expected.toString(), next.toString()],
-  );
+    values: [name, expected.toString(), next.toString()],
+  });
   return result.rowCount === 1;
 }
 

@@ -30,7 +30,9 @@ export interface ProjectionConsumer {
  * A projection's batch as data-modifying common table expressions (`a AS (INSERT ...), b AS
  * (UPDATE ...)`) with their parameters, `$1` onwards. They run in one statement, so they
  * share one snapshot: none sees the rows another writes (fold the batch before writing).
- * `checkpoint` is the runner's name: a projection's expressions take any other.
+ * `checkpoint` is the runner's name: a projection's expressions take any other. Keep `ctes`
+ * one constant text with the data in `values`: each distinct text is prepared on every pooled
+ * connection and kept there.
  */
 export interface BatchStatement {
   ctes: string;

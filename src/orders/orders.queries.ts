@@ -78,9 +78,11 @@ const toView = (r: OrderRow): OrderView => ({
 const orderReaders = batcherPer(
   (db: Pool) =>
     new Batcher<string, OrderView | undefined>(async (ids) => {
-      const { rows } = await db.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = ANY($1::uuid[])`, [
-        ids,
-      ]);
+      const { rows } = await db.query<OrderRow>({
+        name: 'orders_by_id',
+        text: `${SELECT_ORDER} WHERE o.id = ANY($1::uuid[])`,
+        values: [ids],
+      });
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => {
         const row = byId.get(id);

@@ -31,10 +31,11 @@ export interface PaymentDeps {
 const tokenReaders = batcherPer(
   (pool: Pool) =>
     new Batcher<string, string | undefined>(async (orderIds) => {
-      const { rows } = await pool.query<{ order_id: string; token: string | null }>(
-        'SELECT order_id, token FROM order_payment_tokens WHERE order_id = ANY($1::uuid[])',
-        [orderIds],
-      );
+      const { rows } = await pool.query<{ order_id: string; token: string | null }>({
+        name: 'fulfilment_payment_tokens',
+        text: 'SELECT order_id, token FROM order_payment_tokens WHERE order_id = ANY($1::uuid[])',
+        values: [orderIds],
+      });
       const tokens = new Map(rows.map((r) => [r.order_id, r.token ?? undefined]));
       return orderIds.map((id) => tokens.get(id));
     }),

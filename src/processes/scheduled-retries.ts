@@ -20,17 +20,18 @@ type NewRetry = { kind: ScheduledKind; orderId: string; attempt: number; dueAt: 
 const schedulers = batcherPer(
   (pool: Pool) =>
     new Batcher<NewRetry, void>(async (retries) => {
-      await pool.query(
-        `INSERT INTO scheduled_retries (kind, order_id, attempt, due_at)
+      await pool.query({
+        name: 'scheduled_retries_insert',
+        text: `INSERT INTO scheduled_retries (kind, order_id, attempt, due_at)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::timestamptz[])
          ON CONFLICT (kind, order_id, attempt) DO NOTHING`,
-        [
+        values: [
           retries.map((r) => r.kind),
           retries.map((r) => r.orderId),
           retries.map((r) => r.attempt),
           retries.map((r) => r.dueAt),
         ],
-      );
+      });
       return retries.map(() => undefined);
     }),
 );
@@ -43,15 +44,16 @@ interface Closing {
 const closers = batcherPer(
   (pool: Pool) =>
     new Batcher<Closing, void>(async (closing) => {
-      await pool.query(
-        `WITH forgotten AS (DELETE FROM order_payment_tokens WHERE order_id = ANY($2::uuid[]))
+      await pool.query({
+        name: 'scheduled_retries_close',
+        text: `WITH forgotten AS (DELETE FROM order_payment_tokens WHERE order_id = ANY($2::uuid[]))
          UPDATE scheduled_retries SET done_at = now()
           WHERE order_id = ANY($1::uuid[]) AND done_at IS NULL AND kind <> 'payment_check'`,
-        [
+        values: [
           closing.map((c) => c.orderId),
           closing.filter((c) => c.forgetPaymentToken).map((c) => c.orderId),
         ],
-      );
+      });
       return closing.map(() => undefined);
     }),
 );

@@ -113,15 +113,16 @@ class QuantityMoves {
     if (this.byProduct.size === 0) return;
     const moves = [...this.byProduct];
     this.byProduct.clear();
-    await tx.query(
-      `UPDATE inventory i
+    await tx.query({
+      name: 'inventory_quantity_moves',
+      text: `UPDATE inventory i
           SET on_hand = i.on_hand + m.on_hand, reserved = i.reserved + m.reserved,
               updated_at = m.at, last_position = m.to_position
          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
                      $6::timestamptz[]) AS m(product_id, from_position, to_position, on_hand,
                                              reserved, at)
         WHERE i.product_id = m.product_id AND i.last_position < m.from_position`,
-      [
+      values: [
         moves.map(([productId]) => productId),
         moves.map(([, m]) => m.from.toString()),
         moves.map(([, m]) => m.to.toString()),
@@ -129,7 +130,7 @@ class QuantityMoves {
         moves.map(([, m]) => m.reserved),
         moves.map(([, m]) => m.at),
       ],
-    );
+    });
   }
 }
 

@@ -76,10 +76,11 @@ export function readYourWrites(pool: Pool, options: ReadYourWritesOptions = {}):
     try {
       while (waiters.size > 0) {
         const names = [...new Set([...waiters].flatMap((w) => w.names))];
-        const { rows } = await pool.query<{ name: string; position: string }>(
-          'SELECT name, position::text FROM consumer_checkpoints WHERE name = ANY($1)',
-          [names],
-        );
+        const { rows } = await pool.query<{ name: string; position: string }>({
+          name: 'read_your_writes_checkpoints',
+          text: 'SELECT name, position::text FROM consumer_checkpoints WHERE name = ANY($1)',
+          values: [names],
+        });
         settle(new Map(rows.map((r) => [r.name, BigInt(r.position)])));
         const pause = allHeard() ? heardIntervalMs : intervalMs;
         if (waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, pause));

@@ -84,7 +84,11 @@ export class AppendSignal {
       this.pendingNotify = undefined;
       // Losing a NOTIFY only delays other processes until their poll; never fail an append.
       await this.pool
-        .query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, position.toString()])
+        .query({
+          name: 'es_notify',
+          text: 'SELECT pg_notify($1, $2)',
+          values: [NOTIFY_CHANNEL, position.toString()],
+        })
         .catch(() => undefined);
       if (this.pendingNotify !== undefined) await sleep(NOTIFY_MIN_INTERVAL_MS);
     }

@@ -56,6 +56,10 @@ export async function createPostgresEventStore(
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     application_name: 'orderflow-eventstore',
+    // Every statement on this pool is prepared under a name. Left to choose, PostgreSQL plans
+    // a read of the log (es_read_all) anew for every call: a plan for one value of `position >
+    // $1` always looks cheaper than the generic one, which is the same index scan.
+    options: '-c plan_cache_mode=force_generic_plan',
   });
   // An idle connection the server ends (restart, admin kill) must not crash the process;
   // the pool replaces it and the next query reports any lasting fault.
