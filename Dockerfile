@@ -23,4 +23,4 @@ RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 3000
 # node handles SIGTERM itself: HTTP server, then pool, then PostgreSQL.
-CMD ["node", "dist/main.js", "all"]
+CMD ["node", "--max-semi-space-size=32", "dist/main.js", "all"]

@@ -17,7 +17,8 @@ const BANNER = 'orderflow is running';
 
 /**
  * How the service runs: `all`, one process with every role (`node dist/main.js all`, what
- * `npm start` runs); `split`, one process per role, as test/e2e/multi-process runs them.
+ * `npm start` runs); `split`, one process per role, as test/e2e/multi-process runs them. Both
+ * with the node flags of `npm start` (`startNodeFlags`).
  */
 export const TOPOLOGIES = ['all', 'split'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -193,8 +194,12 @@ async function startProcess(
   Object.assign(env, spec.env);
   let child: ChildProcess;
   try {
-    // BENCH_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // The node flags `npm start` gives the service, then BENCH_NODE_ARGS: extra ones, e.g.
+    // `--cpu-prof --cpu-prof-dir=/tmp/p`.
+    const nodeArgs = [
+      ...startNodeFlags(),
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ];
     child = spawn(process.execPath, [...nodeArgs, MAIN, spec.role], {
       cwd: ROOT,
       env,
@@ -314,6 +319,18 @@ function readLog(file: string): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * The node flags of package.json's `start` script (`node <flags> dist/main.js all`), so the
+ * bench runs the service as `npm start` does.
+ */
+export function startNodeFlags(root = ROOT): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/main.js'));
 }
 
 const tail = (file: string, chars: number): string => readLog(file).slice(-chars);

@@ -1,6 +1,6 @@
 import type { CpuPerOrder } from './cpu';
 import { cpus } from 'node:os';
-import type { Topology } from './orders-app';
+import { startNodeFlags, type Topology } from './orders-app';
 import { fmt, formatTable, round } from './report';
 import type { ClosedLoopResult, Percentiles } from './timing';
 
@@ -95,10 +95,11 @@ export function printOrdersReport(r: OrdersResults): void {
       `CPU yardstick ${fmt(r.yardstickMs, 'ms')} (JSON of an order out and back 50,000 ` +
       `times, best of 3; lower is faster)`,
   );
+  const node = ['node', ...startNodeFlags()].join(' ');
   const service = single
-    ? 'the service as `node dist/main.js all` in a child process'
-    : 'the service as five child processes `node dist/main.js <role>` on the one database, ' +
-      'one per role';
+    ? `the service as \`${node} dist/main.js all\` in a child process`
+    : `the service as five child processes \`${node} dist/main.js <role>\` on the one ` +
+      'database, one per role';
   console.log(
     `workload: topology ${r.topology}: ${service} (API on 127.0.0.1 over ` +
       `HTTP, projections, fulfilment, inventory, gateway latency 0), the load client in the bench ` +
