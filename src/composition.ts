@@ -18,8 +18,9 @@ import { allMigrationSets } from './infra/schema';
 import { inventoryRoutes } from './inventory/inventory.routes';
 import { orderRoutes } from './orders/orders.routes';
 import { createPaymentClient } from './processes/payment-client';
-import { readYourWrites } from './projections';
+import { projections, readYourWrites } from './projections';
 import { LAG_CAP, projectionAdminRoutes } from './projections/projections.routes';
+import { ProjectionRebuilds } from './projections/rebuild';
 
 /** What the HTTP API is built from; main.ts makes these once per process. */
 export interface ApiServices {
@@ -31,6 +32,8 @@ export interface ApiServices {
   corsOrigins?: string[];
   /** The payment gateway (PAYMENT_GATEWAY_URL), for tokenizing cards; unset: card orders 503. */
   paymentGatewayUrl?: string;
+  /** Projection rebuilds the process stops on shutdown; unset: the API makes its own. */
+  rebuilds?: ProjectionRebuilds;
 }
 
 /** Every feature's routes, in the order they appear in `/openapi.json`. */
@@ -64,6 +67,8 @@ export function apiModules(services: ApiServices, tokens: TokenService): RouteMo
     }),
     projectionAdminRoutes({
       consumerStatuses: () => readConsumerStatuses(pool, store, { lagCap: LAG_CAP }),
+      projections: projections(),
+      rebuilds: services.rebuilds ?? new ProjectionRebuilds(pool, store, { logger }),
     }),
   ];
 }

@@ -15,6 +15,7 @@ import { loadConfig, type Config } from './infra/config';
 import { migrateDatabase, openDatabase, type Database } from './infra/database';
 import { boundHeapGrowth } from './infra/heap';
 import { createLogger, type Logger } from './infra/logger';
+import { ProjectionRebuilds } from './projections/rebuild';
 import {
   gatewayUrl,
   startFulfilmentRole,
@@ -80,10 +81,12 @@ async function startApi(ctx: RoleContext): Promise<void> {
       );
     }
   }
+  const rebuilds = new ProjectionRebuilds(db.pool, store, { logger });
   const app = buildApi({
     pool: db.pool,
     store,
     logger,
+    rebuilds,
     jwtSecret: secret.value,
     lowStockThreshold: config.lowStockThreshold,
     ...(config.corsOrigins && { corsOrigins: config.corsOrigins }),
@@ -94,6 +97,8 @@ async function startApi(ctx: RoleContext): Promise<void> {
     if (!inUse) throw error;
     throw new Error(`PORT ${config.port} on ${config.host} is already in use`, { cause: error });
   });
+  // Stopped after the HTTP server (parts stop last first), before the pool it uses.
+  parts.push({ name: 'projection rebuilds', stop: () => rebuilds.stop() });
   parts.push({ name: 'http server', stop: () => closeServer(server) });
   const pruning = startIdempotencyKeyPruning({
     pool: db.pool,

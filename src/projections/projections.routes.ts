@@ -1,18 +1,35 @@
 import { requireAdmin } from '../api/auth';
 import { jsonResponse, problemResponses, schemaRef } from '../api/openapi';
+import { conflict, notFound } from '../api/problem';
 import type { RouteModule } from '../api/route-module';
 import type { ConsumerStatus } from '../consumers';
+import type { ProjectionDefinition } from './projection';
+import { RebuildRefused, type ProjectionRebuilds, type RebuildStatus } from './rebuild';
 
 export interface ProjectionAdminDeps {
   /** Every consumer of the database, wherever it runs (`readConsumerStatuses`). */
   consumerStatuses: () => Promise<ConsumerStatus[]>;
+  /** The read models a rebuild may be asked for, by name. */
+  projections: readonly ProjectionDefinition[];
+  rebuilds: ProjectionRebuilds;
 }
 
 /** Lag is counted up to this many events: enough to tell a backlog, cheap to count. */
 export const LAG_CAP = 100_000;
 
+const rebuildJson = (r: RebuildStatus | undefined) =>
+  r === undefined
+    ? null
+    : {
+        state: r.state,
+        replayed: r.replayed,
+        started_at: r.startedAt.toISOString(),
+        finished_at: r.finishedAt?.toISOString() ?? null,
+        error: r.error ?? null,
+      };
+
 /** A projection's status as the API shows it. */
-export function projectionJson(s: ConsumerStatus) {
+export function projectionJson(s: ConsumerStatus, rebuild?: RebuildStatus) {
   return {
     name: s.name,
     state: s.state,
@@ -22,6 +39,7 @@ export function projectionJson(s: ConsumerStatus) {
     parked: s.parkedCount,
     stuck: s.stuck,
     last_error: s.lastError ?? null,
+    rebuild: rebuildJson(rebuild),
   };
 }
 
@@ -38,8 +56,25 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
       router.get('/admin/projections', requireAdmin, async (ctx) => {
         const statuses = await deps.consumerStatuses();
         ctx.body = {
-          items: statuses.filter((s) => s.kind === 'projection').map(projectionJson),
+          items: statuses
+            .filter((s) => s.kind === 'projection')
+            .map((s) => projectionJson(s, deps.rebuilds.status(s.name))),
         };
+      });
+      router.post('/admin/projections/:name/rebuild', requireAdmin, async (ctx) => {
+        const projection = deps.projections.find((p) => p.name === ctx.params.name);
+        if (!projection) throw notFound('No projection of that name');
+        try {
+          const status = await deps.rebuilds.start(projection);
+          ctx.status = 202;
+          ctx.body = { name: projection.name, rebuild: rebuildJson(status) };
+        } catch (error) {
+          if (!(error instanceof RebuildRefused)) throw error;
+          throw conflict(
+            error.reason === 'running' ? 'rebuild_running' : 'parked_events',
+            error.message,
+          );
+        }
       });
     },
     openapi: {
@@ -50,6 +85,23 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
           responses: {
             '200': jsonResponse('The projections, by name', schemaRef('ProjectionList')),
             ...problemResponses(401, 403),
+          },
+        },
+      },
+      '/admin/projections/{name}/rebuild': {
+        post: {
+          summary: 'Rebuild a projection by replaying the events, without downtime (admin)',
+          description:
+            'Builds the read model again in tables of its own from the first event, while the ' +
+            'live tables keep serving and the projection keeps them current, then swaps the ' +
+            'new tables in, in one short transaction. Runs in the background: follow it in ' +
+            'GET /admin/projections (`rebuild`). 409 `rebuild_running` when one runs; 409 ' +
+            '`parked_events` while the projection has parked events.',
+          security: [{ bearerAuth: [] }],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '202': jsonResponse('The rebuild started', schemaRef('ProjectionRebuildStarted')),
+            ...problemResponses(401, 403, 404, 409),
           },
         },
       },
@@ -66,6 +118,7 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
           'parked',
           'stuck',
           'last_error',
+          'rebuild',
         ],
         properties: {
           name: { type: 'string' },
@@ -89,7 +142,27 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
             description: 'Retrying one event, or making no progress with work pending, too long',
           },
           last_error: { type: ['string', 'null'] },
+          rebuild: {
+            oneOf: [{ type: 'null' }, schemaRef('ProjectionRebuild')],
+            description: 'The last rebuild this API process started, if any',
+          },
         },
+      },
+      ProjectionRebuild: {
+        type: 'object',
+        required: ['state', 'replayed', 'started_at', 'finished_at', 'error'],
+        properties: {
+          state: { type: 'string', enum: ['running', 'done', 'failed'] },
+          replayed: { type: 'integer', description: 'Events applied to the new tables so far' },
+          started_at: { type: 'string', format: 'date-time' },
+          finished_at: { type: ['string', 'null'], format: 'date-time' },
+          error: { type: ['string', 'null'] },
+        },
+      },
+      ProjectionRebuildStarted: {
+        type: 'object',
+        required: ['name', 'rebuild'],
+        properties: { name: { type: 'string' }, rebuild: schemaRef('ProjectionRebuild') },
       },
       ProjectionList: {
         type: 'object',

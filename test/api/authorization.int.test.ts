@@ -196,6 +196,13 @@ const routes: Record<string, [Who, Call]> = {
     'admin',
     (h, t) => send(h, t, 'get', '/api/v1/admin/projections'),
   ],
+  'POST /api/v1/admin/projections/{name}/rebuild': [
+    'admin',
+    async (h, t) => {
+      await h.rebuilds.idle(); // one at a time: a second would get 409
+      return send(h, t, 'post', '/api/v1/admin/projections/low_stock_alerts/rebuild');
+    },
+  ],
   'GET /api/v1/health': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/health')],
   'GET /api/v1/ready': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/ready')],
   'GET /api/v1/openapi.json': ['anyone', (h, t) => send(h, t, 'get', '/api/v1/openapi.json')],

@@ -13,6 +13,7 @@ import {
   stop,
   type Res,
   type RoleProcess,
+  TEST_CARD,
 } from './processes';
 
 /**
@@ -24,13 +25,6 @@ import {
 jest.setTimeout(240_000);
 
 const TERMINAL = ['processed', 'failed', 'cancelled'];
-const CARD = {
-  method: 'card',
-  card_number: '4242424242424242',
-  exp_month: 12,
-  exp_year: 2099,
-  cvc: '123',
-};
 const ADDRESS = {
   line1: '1 Main St',
   city: 'Springfield',
@@ -97,7 +91,7 @@ interface Placed {
 async function placeOrder(items: Placed['items']): Promise<Placed> {
   const res = await call(base, 'POST', '/api/v1/orders', {
     token: customerToken,
-    json: { items, shipping_address: ADDRESS, payment: CARD },
+    json: { items, shipping_address: ADDRESS, payment: TEST_CARD },
   });
   if (res.status !== 201)
     throw new Error(`order rejected: ${res.status} ${JSON.stringify(res.body)}`);

@@ -69,6 +69,15 @@ export async function crash(proc: RoleProcess): Promise<void> {
   await proc.exited;
 }
 
+/** The sandbox card that always succeeds, as a `payment` of `POST /orders`. */
+export const TEST_CARD = {
+  method: 'card',
+  card_number: '4242424242424242',
+  exp_month: 12,
+  exp_year: 2099,
+  cvc: '123',
+};
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

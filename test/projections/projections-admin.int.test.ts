@@ -17,6 +17,7 @@ interface Row {
   parked: number;
   stuck: boolean;
   last_error: string | null;
+  rebuild: unknown;
 }
 
 const list = async (): Promise<Row[]> => {
@@ -61,6 +62,7 @@ describe('GET /admin/projections', () => {
         parked: 0,
         stuck: false,
         last_error: null,
+        rebuild: null,
       });
       expect(p.head_position).toBeGreaterThanOrEqual(Number(head));
     }

@@ -8,6 +8,7 @@ import { createPostgresEventStore, type EventStore } from '../../src/eventstore'
 import { ensureAdmin } from '../../src/identity/admin';
 import { createPaymentGateway, type RunningGateway } from '../../src/payment-gateway';
 import { startProjections } from '../../src/projections';
+import { ProjectionRebuilds } from '../../src/projections/rebuild';
 import { capturingLogger } from '../api/app-fixture';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -29,6 +30,8 @@ export interface ApiHarness {
   logLines: Array<Record<string, unknown>>;
   /** The mock payment gateway the API tokenizes cards with (PAYMENT_GATEWAY_URL). */
   gatewayUrl: string;
+  /** The projection rebuilds the admin API starts. */
+  rebuilds: ProjectionRebuilds;
   close(): Promise<void>;
 }
 
@@ -43,10 +46,12 @@ export async function apiHarness(): Promise<ApiHarness> {
   const runners: ConsumerRunner[] = startProjections(pool, store, logger, { pollMs: 50 });
   await ensureAdmin(pool, ADMIN.email, ADMIN.password);
   const gateway: RunningGateway = await createPaymentGateway({ logger }).listen(0);
+  const rebuilds = new ProjectionRebuilds(pool, store, { logger });
   const app = buildApi({
     pool,
     store,
     logger,
+    rebuilds,
     jwtSecret: JWT_SECRET,
     lowStockThreshold: 10,
     paymentGatewayUrl: gateway.url,
@@ -78,7 +83,9 @@ export async function apiHarness(): Promise<ApiHarness> {
     newCustomer,
     logLines: lines,
     gatewayUrl: gateway.url,
+    rebuilds,
     async close() {
+      await rebuilds.stop();
       await Promise.all(runners.map((r) => r.stop()));
       await gateway.close();
       await store.close();
