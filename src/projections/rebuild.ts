@@ -90,10 +90,6 @@ export async function startRebuild(
       throw new RebuildRefused('running', `A rebuild of ${projection.name} is running`);
     }
     if ((await countParked(client, projection.name)) > 0) {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
-        REBUILD_LOCK_CLASS,
-        projection.name,
-      ]);
       throw new RebuildRefused(
         'parked',
         `${projection.name} has parked events: retry or resolve them before rebuilding`,
@@ -101,7 +97,8 @@ export async function startRebuild(
     }
     ok = true;
   } finally {
-    if (!ok) client.release();
+    // Not back to the pool holding the lock: the session ends, and the lock with it.
+    if (!ok) client.release(true);
   }
   const done = rebuild(client, store, projection, options).finally(() =>
     // The session ends with the connection, lock, schema path and all.
