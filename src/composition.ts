@@ -20,7 +20,7 @@ import { orderRoutes } from './orders/orders.routes';
 import { createPaymentClient } from './processes/payment-client';
 import { projections, readYourWrites } from './projections';
 import { LAG_CAP, projectionAdminRoutes } from './projections/projections.routes';
-import { ProjectionRebuilds } from './projections/rebuild';
+import { ProjectionRebuilds, readRebuildStatuses } from './projections/rebuild';
 
 /** What the HTTP API is built from; main.ts makes these once per process. */
 export interface ApiServices {
@@ -69,6 +69,7 @@ export function apiModules(services: ApiServices, tokens: TokenService): RouteMo
       consumerStatuses: () => readConsumerStatuses(pool, store, { lagCap: LAG_CAP }),
       projections: projections(),
       rebuilds: services.rebuilds ?? new ProjectionRebuilds(pool, store, { logger }),
+      rebuildStatuses: () => readRebuildStatuses(pool),
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { eventStoreMigrations } from '../eventstore/postgres/schema';
 import { identityMigrations } from '../identity/schema';
 import { orderMigrationSets } from '../orders/orders.schema';
 import { processMigrations } from '../processes/schema';
+import { rebuildMigrations } from '../projections/rebuild';
 import type { MigrationSet } from './migrations';
 
 /**
@@ -18,4 +19,5 @@ export const allMigrationSets: readonly MigrationSet[] = [
   ...orderMigrationSets,
   // After the orders: both create order_payment_tokens (this one only if it is missing).
   processMigrations,
+  rebuildMigrations,
 ];

@@ -12,6 +12,8 @@ export interface ProjectionAdminDeps {
   /** The read models a rebuild may be asked for, by name. */
   projections: readonly ProjectionDefinition[];
   rebuilds: ProjectionRebuilds;
+  /** Every projection's last rebuild, wherever it ran (`readRebuildStatuses`). */
+  rebuildStatuses: () => Promise<Map<string, RebuildStatus>>;
 }
 
 /** Lag is counted up to this many events: enough to tell a backlog, cheap to count. */
@@ -25,7 +27,7 @@ const rebuildJson = (r: RebuildStatus | undefined) =>
         replayed: r.replayed,
         started_at: r.startedAt.toISOString(),
         finished_at: r.finishedAt?.toISOString() ?? null,
-        error: r.error ?? null,
+        error: r.error,
       };
 
 /** A projection's status as the API shows it. */
@@ -54,11 +56,14 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
     name: 'projections',
     register(router) {
       router.get('/admin/projections', requireAdmin, async (ctx) => {
-        const statuses = await deps.consumerStatuses();
+        const [statuses, rebuilds] = await Promise.all([
+          deps.consumerStatuses(),
+          deps.rebuildStatuses(),
+        ]);
         ctx.body = {
           items: statuses
             .filter((s) => s.kind === 'projection')
-            .map((s) => projectionJson(s, deps.rebuilds.status(s.name))),
+            .map((s) => projectionJson(s, rebuilds.get(s.name))),
         };
       });
       router.post('/admin/projections/:name/rebuild', requireAdmin, async (ctx) => {
@@ -144,7 +149,7 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
           last_error: { type: ['string', 'null'] },
           rebuild: {
             oneOf: [{ type: 'null' }, schemaRef('ProjectionRebuild')],
-            description: 'The last rebuild this API process started, if any',
+            description: 'The last rebuild, whichever process ran it; null if none ever ran',
           },
         },
       },
@@ -152,7 +157,11 @@ export function projectionAdminRoutes(deps: ProjectionAdminDeps): RouteModule {
         type: 'object',
         required: ['state', 'replayed', 'started_at', 'finished_at', 'error'],
         properties: {
-          state: { type: 'string', enum: ['running', 'done', 'failed'] },
+          state: {
+            type: 'string',
+            enum: ['running', 'done', 'failed', 'interrupted'],
+            description: "'interrupted': the process running it stopped before it finished",
+          },
           replayed: { type: 'integer', description: 'Events applied to the new tables so far' },
           started_at: { type: 'string', format: 'date-time' },
           finished_at: { type: ['string', 'null'], format: 'date-time' },

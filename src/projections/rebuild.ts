@@ -2,6 +2,7 @@ import { DatabaseError, escapeIdentifier, type Pool, type PoolClient } from 'pg'
 import { countParked } from '../consumers';
 import type { EventStore } from '../eventstore';
 import type { Logger } from '../infra/logger';
+import type { MigrationSet } from '../infra/migrations';
 import type { ProjectionDefinition } from './projection';
 
 /**
@@ -190,21 +191,77 @@ async function rebuild(
   }
 }
 
-/** The last rebuild of a projection started by this process. */
+/** Where each projection's last rebuild stands, for `GET /admin/projections`. */
+export const rebuildMigrations: MigrationSet = {
+  component: 'projection_rebuilds',
+  migrations: [
+    {
+      version: 1,
+      name: 'projection_rebuilds',
+      sql: `
+CREATE TABLE projection_rebuilds (
+  name text PRIMARY KEY,
+  state text NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+  replayed bigint NOT NULL DEFAULT 0,
+  started_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  error text
+);`,
+    },
+  ],
+};
+
+/**
+ * A projection's last rebuild, whichever process ran it. `interrupted`: recorded as running,
+ * but no session holds its lock any more (the process died or lost its connection).
+ */
 export interface RebuildStatus {
-  state: 'running' | 'done' | 'failed';
+  state: 'running' | 'done' | 'failed' | 'interrupted';
   replayed: number;
   startedAt: Date;
-  finishedAt?: Date;
-  error?: string;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+/** Every projection's last rebuild, by name. */
+export async function readRebuildStatuses(pool: Pool): Promise<Map<string, RebuildStatus>> {
+  const { rows } = await pool.query<{
+    name: string;
+    state: RebuildStatus['state'];
+    replayed: string;
+    started_at: Date;
+    finished_at: Date | null;
+    error: string | null;
+    held: boolean;
+  }>(
+    `SELECT r.*, EXISTS (
+       SELECT 1 FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+          AND l.classid = $1 AND l.objid = hashtext(r.name)::oid
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ) AS held
+       FROM projection_rebuilds r`,
+    [REBUILD_LOCK_CLASS],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.name,
+      {
+        state: r.state === 'running' && !r.held ? 'interrupted' : r.state,
+        replayed: Number(r.replayed),
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        error: r.error,
+      },
+    ]),
+  );
 }
 
 /**
- * The rebuilds this process runs, for the admin API: starts them, remembers how the last
- * one of each projection went, and stops them on shutdown.
+ * The rebuilds this process runs, for the admin API: starts them, records how each goes in
+ * `projection_rebuilds`, and stops them on shutdown.
  */
 export class ProjectionRebuilds {
-  private readonly statuses = new Map<string, RebuildStatus>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
 
@@ -218,39 +275,63 @@ export class ProjectionRebuilds {
 
   /** Starts a rebuild; throws `RebuildRefused` when one runs or events are parked. */
   async start(projection: ProjectionDefinition): Promise<RebuildStatus> {
-    const status: RebuildStatus = { state: 'running', replayed: 0, startedAt: new Date() };
     const { logger, ...options } = this.options;
+    const name = projection.name;
+    // The status writes go out one after the other, the last (done or failed) last.
+    let writes = Promise.resolve();
+    const record = (sql: string, values: unknown[]): void => {
+      writes = writes
+        .then(() => this.pool.query(sql, [name, ...values]))
+        .then(
+          () => undefined,
+          (error: unknown) =>
+            logger?.error({ projection: name, err: error }, 'recording a rebuild failed'),
+        );
+    };
     const started = await startRebuild(this.pool, this.store, projection, {
       ...options,
       signal: this.abort.signal,
-      onProgress: (replayed) => (status.replayed = replayed),
+      onProgress: (replayed) =>
+        record('UPDATE projection_rebuilds SET replayed = $2 WHERE name = $1', [replayed]),
     });
-    this.statuses.set(projection.name, status);
-    logger?.info({ projection: projection.name }, 'projection rebuild started');
-    const finished = started.done.then(
-      (result) => {
-        Object.assign(status, { state: 'done', replayed: result.replayed, finishedAt: new Date() });
-        logger?.info(
-          { projection: projection.name, replayed: result.replayed },
-          'projection rebuilt',
-        );
-      },
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        Object.assign(status, { state: 'failed', error: message, finishedAt: new Date() });
-        logger?.error({ projection: projection.name, err: error }, 'projection rebuild failed');
-      },
+    const status: RebuildStatus = {
+      state: 'running',
+      replayed: 0,
+      startedAt: new Date(),
+      finishedAt: null,
+      error: null,
+    };
+    record(
+      `INSERT INTO projection_rebuilds AS r (name, state, started_at) VALUES ($1, 'running', $2)
+       ON CONFLICT (name) DO UPDATE SET state = 'running', replayed = 0, started_at = $2,
+                                        finished_at = NULL, error = NULL`,
+      [status.startedAt],
     );
+    logger?.info({ projection: name }, 'projection rebuild started');
+    const finish = (state: 'done' | 'failed', replayed: number | null, error: string | null) =>
+      record(
+        `UPDATE projection_rebuilds SET state = $2, replayed = COALESCE($3, replayed),
+                finished_at = now(), error = $4 WHERE name = $1`,
+        [state, replayed, error],
+      );
+    const finished = started.done
+      .then(
+        (result) => {
+          finish('done', result.replayed, null);
+          logger?.info({ projection: name, replayed: result.replayed }, 'projection rebuilt');
+        },
+        (error: unknown) => {
+          finish('failed', null, error instanceof Error ? error.message : String(error));
+          logger?.error({ projection: name, err: error }, 'projection rebuild failed');
+        },
+      )
+      .then(() => writes);
     this.running.add(finished);
     void finished.finally(() => this.running.delete(finished));
     return status;
   }
 
-  status(name: string): RebuildStatus | undefined {
-    return this.statuses.get(name);
-  }
-
-  /** Resolves once every rebuild has finished, however it went. */
+  /** Resolves once every rebuild has finished and been recorded, however it went. */
   async idle(): Promise<void> {
     await Promise.all([...this.running]);
   }

@@ -149,6 +149,11 @@ it('keeps the live orders model whole when the rebuilding process is killed', as
 
   proc = launch('all', env);
   await started(proc);
+  const afterCrash = await call(base, 'GET', '/api/v1/admin/projections', { token: admin });
+  const ordersRow = (afterCrash.body.items as { name: string; rebuild: unknown }[]).find(
+    (p) => p.name === 'orders',
+  );
+  expect(ordersRow?.rebuild).toMatchObject({ state: 'interrupted' });
   const again = await call(base, 'POST', '/api/v1/admin/projections/orders/rebuild', {
     token: admin,
   });

@@ -213,6 +213,31 @@ describe('rebuilding a projection', () => {
     }
   });
 
+  it('shows a rebuild recorded as running as interrupted once no session holds its lock', async () => {
+    await h.pool.query(
+      `INSERT INTO projection_rebuilds (name, state, replayed, started_at)
+       VALUES ($1, 'running', 7, now())
+       ON CONFLICT (name) DO UPDATE SET state = 'running', replayed = 7, finished_at = NULL`,
+      [LOW_STOCK_ALERTS_PROJECTION],
+    );
+    const other = await h.pool.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock(7321, hashtext($1))', [
+        LOW_STOCK_ALERTS_PROJECTION,
+      ]);
+      expect((await listed(LOW_STOCK_ALERTS_PROJECTION))?.rebuild).toMatchObject({
+        state: 'running',
+        replayed: 7,
+      });
+    } finally {
+      other.release(true); // the session ends, and its lock
+    }
+    await waitFor(
+      async () => (await listed(LOW_STOCK_ALERTS_PROJECTION))?.rebuild?.state === 'interrupted',
+      'the rebuild shown as interrupted',
+    );
+  });
+
   it('refuses an unknown name (404), a second rebuild (409) and one with parked events (409)', async () => {
     const post = (name: string) =>
       asAdmin(request(h.app.callback()).post(`/api/v1/admin/projections/${name}/rebuild`));
