@@ -116,10 +116,15 @@ async function rebuild(
 ): Promise<RebuildResult> {
   const batchSize = options.batchSize ?? 500;
   const shadow = escapeIdentifier(`rebuild_${projection.name}`);
+  // The live tables are where the service's unqualified names lead: its current schema.
+  const { rows: where } = await client.query<{ schema: string; path: string }>(
+    "SELECT current_schema() AS schema, current_setting('search_path') AS path",
+  );
+  const liveSchema = escapeIdentifier(where[0]?.schema ?? 'public');
   await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
   await client.query(`CREATE SCHEMA ${shadow}`);
   // Unqualified names, the projection's tables first of all, now mean the new ones.
-  await client.query(`SET search_path TO ${shadow}, public`);
+  await client.query(`SET search_path TO ${shadow}, ${where[0]?.path ?? 'public'}`);
   for (const m of [...projection.migrations.migrations].sort((a, b) => a.version - b.version)) {
     await client.query(m.sql);
   }
@@ -157,12 +162,13 @@ async function rebuild(
     }
   };
 
-  const live = projection.tables.map((t) => `public.${escapeIdentifier(t)}`).join(', ');
+  const live = projection.tables.map((t) => `${liveSchema}.${escapeIdentifier(t)}`).join(', ');
   const attempts = options.swapAttempts ?? 20;
   for (let attempt = 1; ; attempt++) {
     // A transaction per page: a long replay holds no transaction open.
     while (await inTransaction(() => applyPage()));
     await options.beforeSwap?.();
+    const before = { position, replayed }; // what a swap that gives up must not keep
     try {
       await inTransaction(async () => {
         await client.query(`SET LOCAL lock_timeout = ${options.lockTimeoutMs ?? 500}`);
@@ -171,14 +177,16 @@ async function rebuild(
         // them can commit now. Read without a row lock: the runner may hold that row
         // while it waits for a table.
         const { rows } = await client.query<{ position: string }>(
-          'SELECT position FROM public.consumer_checkpoints WHERE name = $1',
+          'SELECT position FROM consumer_checkpoints WHERE name = $1',
           [projection.name],
         );
         const checkpoint = BigInt(rows[0]?.position ?? '0');
         while (await applyPage(checkpoint));
         await client.query(`DROP TABLE ${live}`);
         for (const table of projection.tables) {
-          await client.query(`ALTER TABLE ${shadow}.${escapeIdentifier(table)} SET SCHEMA public`);
+          await client.query(
+            `ALTER TABLE ${shadow}.${escapeIdentifier(table)} SET SCHEMA ${liveSchema}`,
+          );
         }
         // Not CASCADE: a table the migrations made and `tables` does not name fails here.
         await client.query(`DROP SCHEMA ${shadow}`);
@@ -187,6 +195,7 @@ async function rebuild(
     } catch (error) {
       const busy = error instanceof DatabaseError && error.code === LOCK_NOT_AVAILABLE;
       if (!busy || attempt >= attempts) throw error;
+      ({ position, replayed } = before);
     }
   }
 }
