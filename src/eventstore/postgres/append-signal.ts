@@ -3,6 +3,11 @@ import { Client, type Pool } from 'pg';
 export const NOTIFY_CHANNEL = 'orderflow_events';
 // At most one NOTIFY per interval: each is a commit, and under load they cost appends.
 const NOTIFY_MIN_INTERVAL_MS = 10;
+// The longest pause between two looks for appended events becoming visible (the pause
+// doubles from 1 ms while nothing is). Every live consumer waits on this, and a POST waits
+// for the orders projection. In bench:orders, 8 ms against 50 ms: 474 against 443 processed
+// orders/s and POST p50 260 against 279 ms over five alternating pairs, faster in four.
+const VISIBILITY_POLL_MAX_MS = 8;
 
 /**
  * Wakes readers when events are appended: at once for appends made through this process,
@@ -107,7 +112,7 @@ export class AppendSignal {
         const ready =
           head === undefined ? [] : this.visibilityWaiters.filter((w) => head > w.after);
         for (const w of ready) w.wake();
-        delayMs = ready.length > 0 ? 1 : Math.min(delayMs * 2, 50);
+        delayMs = ready.length > 0 ? 1 : Math.min(delayMs * 2, VISIBILITY_POLL_MAX_MS);
       }
     } finally {
       this.polling = false;
