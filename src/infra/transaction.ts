@@ -28,18 +28,30 @@ export async function inTransaction<T>(
   const tx = await pool.connect();
   let broken: Error | undefined;
   try {
+    return await transactionOn(tx, work, (rollbackError) => (broken = rollbackError));
+  } finally {
+    tx.release(broken);
+  }
+}
+
+/**
+ * `inTransaction` on a connection the caller holds (one with session state of its own, say).
+ * A failed rollback goes to `onRollbackFailed`; the work's error is what throws.
+ */
+export async function transactionOn<T>(
+  tx: PoolClient,
+  work: (tx: PoolClient) => Promise<T>,
+  onRollbackFailed: (error: Error) => void = () => undefined,
+): Promise<T> {
+  try {
     await tx.query('BEGIN');
     const result = await work(tx);
     const commit = await tx.query('COMMIT');
     if (commit.command === 'ROLLBACK') throw new TransactionRolledBack();
     return result;
   } catch (error) {
-    await tx.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
+    await tx.query('ROLLBACK').catch(onRollbackFailed);
     throw error;
-  } finally {
-    tx.release(broken);
   }
 }
 

@@ -2,6 +2,7 @@ import { DatabaseError, escapeIdentifier, type Pool, type PoolClient } from 'pg'
 import { countParked } from '../consumers';
 import type { EventStore } from '../eventstore';
 import type { Logger } from '../infra/logger';
+import { transactionOn } from '../infra/transaction';
 import type { MigrationSet } from '../infra/migrations';
 import type { ProjectionDefinition } from './projection';
 
@@ -150,17 +151,8 @@ async function rebuild(
     position = reachedUntil && until !== undefined ? until : page.nextPosition;
     return !reachedUntil && page.events.length === batchSize;
   };
-  const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
-    await client.query('BEGIN');
-    try {
-      const result = await work();
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    }
-  };
+  // The connection is destroyed at the end whatever happens: a failed rollback needs no care.
+  const inTransaction = <T>(work: () => Promise<T>): Promise<T> => transactionOn(client, work);
 
   const live = projection.tables.map((t) => `${liveSchema}.${escapeIdentifier(t)}`).join(', ');
   const attempts = options.swapAttempts ?? 20;

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
+import { ordersProjection } from '../../src/projections';
+import { snapshot } from '../projections/harness';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/free-port';
 import {
@@ -38,17 +40,7 @@ async function login(email: string, password: string): Promise<string> {
 }
 
 /** Every row of the orders read model, in a stable order. */
-async function ordersModel(): Promise<unknown[]> {
-  const tables = ['orders', 'order_items', 'order_history'];
-  const out: unknown[] = [];
-  for (const t of tables) {
-    const { rows } = await sql!.query<{ row: unknown }>(
-      `SELECT to_jsonb(x) AS row FROM ${t} x ORDER BY to_jsonb(x)::text`,
-    );
-    out.push(rows.map((r) => r.row));
-  }
-  return out;
-}
+const ordersModel = () => snapshot(sql!, ordersProjection);
 
 async function ordersCaughtUp(): Promise<void> {
   for (let i = 0; i < 300; i++) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
 import type { AppState, Role } from '../../src/api/auth';
@@ -136,7 +136,7 @@ export async function waitFor(
 
 /** Every row of the tables, in a stable order, as plain JSON (for before/after rebuilds). */
 export async function snapshot(
-  pool: Pool,
+  pool: Pick<Pool, 'query'> | Pick<PoolClient, 'query'>,
   projection: ProjectionDefinition,
 ): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};

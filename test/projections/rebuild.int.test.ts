@@ -80,13 +80,7 @@ async function fromScratch(projection: ProjectionDefinition): Promise<Record<str
     await client.query('BEGIN');
     await projection.handle(await h.store.readAll({ filter: projection.filter }), client);
     await client.query('COMMIT');
-    const out: Record<string, unknown[]> = {};
-    for (const table of projection.tables) {
-      const { rows } = await client.query<{ row: unknown }>(
-        `SELECT to_jsonb(t) AS row FROM scratch.${table} t ORDER BY to_jsonb(t)::text`,
-      );
-      out[table] = rows.map((r) => r.row);
-    }
+    const out = await snapshot(client, projection); // the scratch tables, first on the path
     await client.query('DROP SCHEMA scratch CASCADE');
     return out;
   } finally {
