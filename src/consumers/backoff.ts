@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RetryPolicy } from './consumer';
 
 /** The delay after the `attempt`-th failure (1-based): exponential, capped, equal jitter. */
@@ -18,6 +19,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * Lets any number of `sleep`s and `untilAborted`s watch `signal` at once. Each removes its
+ * listener when it ends, so many at a time (a burst of charges waiting out their backoff on
+ * the shutdown signal) is no leak, and Node's warning past ten listeners would mislead.
+ */
+export function allowManyWaiters(signal: AbortSignal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 /** Settles with `promise`, or resolves early when the signal aborts (the promise runs on). */

@@ -5,7 +5,7 @@ import Koa from 'koa';
 import { bodyParsing } from '../api/body';
 import { decode } from '../api/decode';
 import { HttpProblem } from '../api/problem';
-import { sleep } from '../consumers/backoff';
+import { allowManyWaiters, sleep } from '../consumers/backoff';
 import { ChargeRequest, RefundRequest, TokenRequest } from './codecs';
 import { Ledger } from './ledger';
 import type { GatewayOptions } from './options';
@@ -37,6 +37,8 @@ export function createPaymentGateway(options: GatewayOptions = {}): PaymentGatew
   const ledger = new Ledger();
   const processing = createProcessing(options, ledger);
   const closing = new AbortController();
+  // Every request held by the latency or a timeout waits on it.
+  allowManyWaiters(closing.signal);
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: unknown) =>

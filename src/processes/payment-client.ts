@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
-import { sleep as abortableSleep } from '../consumers/backoff';
+import { allowManyWaiters, sleep as abortableSleep } from '../consumers/backoff';
 import { decodeEnv, fromString, WholeNumber } from '../infra/env';
 import type { Logger } from '../infra/logger';
 
@@ -106,7 +106,8 @@ export function createPaymentClient(options: PaymentClientOptions): PaymentClien
     maxDelayMs: options.maxDelayMs ?? 30_000,
   };
   const random = options.random ?? Math.random;
-  const wait = options.sleep ?? ((ms: number) => abortableSleep(ms, options.signal));
+  const stopping = options.signal && allowManyWaiters(options.signal);
+  const wait = options.sleep ?? ((ms: number) => abortableSleep(ms, stopping));
   // node:http with kept-alive connections rather than fetch, whose web streams and abort
   // plumbing came to about 5% of the service's CPU in a bench:orders profile.
   const agent = base.startsWith('https:')

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as E from 'fp-ts/Either';
 import { createLogger } from '../../src/infra/logger';
@@ -208,6 +210,19 @@ describe('payment client: refund and tokenize', () => {
     await client.tokenize({ card_number: TEST_CARDS.succeeds, ...CARD });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('')).not.toContain(TEST_CARDS.succeeds);
+  });
+});
+
+describe('payment client: a burst of charges', () => {
+  it('holds and backs off a burst on one signal each without a listener-leak warning', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['-r', '@swc-node/register', path.join(__dirname, 'fixtures', 'burst.ts')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ captured: 20, stopped: 20 });
+    expect(run.stderr).not.toContain('MaxListenersExceededWarning');
   });
 });
 
