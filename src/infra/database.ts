@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Client, Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { redactUrl, type Config } from './config';
 import { acquireDataDirLock, isAlive, stopOrphanedPostgres } from './data-dir-lock';
 import {
@@ -8,6 +8,7 @@ import {
   type EmbeddedPostgresHandle,
 } from './embedded-postgres';
 import type { Logger } from './logger';
+import { openPool } from './pool';
 import { migrate } from './migrations';
 import { allMigrationSets } from './schema';
 
@@ -144,22 +145,6 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-async function openPool(connectionString: string, logger: Logger): Promise<Pool> {
-  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000 });
-  // An idle client loses its server (restart, shutdown): log it instead of crashing.
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
-  try {
-    await pool.query('SELECT 1');
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot connect to ${redactUrl(connectionString)}: ${reason}`, {
-      cause: error,
-    });
-  }
-  return pool;
 }
 
 function withDatabase(connectionString: string, database: string): string {
