@@ -29,7 +29,9 @@
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; its stdout and stderr go to a file
  * in the temporary directory, named on stderr), BENCH_NODE_ARGS (extra node flags for the
  * service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes),
- * BENCH_TOPOLOGY (`all`, the default: one process; `split`: one process per role).
+ * BENCH_TOPOLOGY (`all`, the default: one process; `split`: one process per role),
+ * BENCH_HALF_RATE (orders/s: the half phase at this rate instead of B1/24, to compare runs
+ * whose B1 differ; its p99 is then not judged).
  * It reports and does not judge: exit 0 when a target is missed, non-zero on errors.
  */
 import { Client } from 'pg';
@@ -78,6 +80,9 @@ const warmupSeconds = positiveNumber('BENCH_WARMUP_SECONDS', 3);
 const concurrency = Math.round(positiveNumber('BENCH_CONCURRENCY', 128));
 const b1Seconds = positiveNumber('BENCH_B1_SECONDS', 10);
 const drainMs = positiveNumber('BENCH_DRAIN_SECONDS', 300) * 1000;
+const fixedHalfRate = process.env.BENCH_HALF_RATE
+  ? positiveNumber('BENCH_HALF_RATE', 1)
+  : undefined;
 const topology = oneOf('BENCH_TOPOLOGY', TOPOLOGIES);
 const MB = 1024 * 1024;
 
@@ -178,9 +183,16 @@ async function main(): Promise<void> {
 
     // p99 at half the target rate (B1 / 24), unless the service processed less than that:
     // an open loop above its capacity only measures a growing backlog.
+    // BENCH_HALF_RATE fixes the rate instead, to compare runs whose B1 differ (not judged).
     const halfOfTarget = b1.unitsPerSec / 24;
-    const halfBasis = full.processedPerSec >= halfOfTarget ? 'target' : 'measured';
-    const askedPerSec = halfBasis === 'target' ? halfOfTarget : full.processedPerSec / 2;
+    const halfBasis =
+      fixedHalfRate !== undefined
+        ? 'fixed'
+        : full.processedPerSec >= halfOfTarget
+          ? 'target'
+          : 'measured';
+    const askedPerSec =
+      fixedHalfRate ?? (halfBasis === 'target' ? halfOfTarget : full.processedPerSec / 2);
     progress(`half: open loop at ${askedPerSec.toFixed(1)} orders/s for ${seconds} s`);
     const cpuBeforeHalf = cpuSnapshot(pids);
     const halfPlacement = await guard(
