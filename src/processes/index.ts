@@ -12,7 +12,13 @@ import { fulfilmentReactor, runScheduledRetry, type FulfilmentDeps } from './ful
 import { inventoryReactor } from './inventory-reactions';
 import type { PaymentClient } from './payment-client';
 import { startHousekeeping } from '../infra/housekeeping';
-import { createRetryPoller, prunePaymentTokens, type RetryPoller } from './scheduled-retries';
+import {
+  createRetryPoller,
+  DONE_RETRY_RETENTION_HOURS,
+  pruneDoneRetries,
+  prunePaymentTokens,
+  type RetryPoller,
+} from './scheduled-retries';
 
 export { processMigrations } from './schema';
 export {
@@ -77,11 +83,17 @@ export function startFulfilment(deps: {
     logger,
     details: { retentionHours },
   });
+  const retryPruning = startHousekeeping({
+    what: 'done scheduled retries',
+    pass: () => pruneDoneRetries(deps.pool, DONE_RETRY_RETENTION_HOURS),
+    logger,
+    details: { retentionHours: DONE_RETRY_RETENTION_HOURS },
+  });
   return {
     runner,
     poller,
     stop: async () => {
-      await Promise.all([poller.stop(), runner.stop(), tokenPruning.stop()]);
+      await Promise.all([poller.stop(), runner.stop(), tokenPruning.stop(), retryPruning.stop()]);
     },
   };
 }

@@ -101,6 +101,28 @@ export async function prunePaymentTokens(
   return deleteInBatches(pool, 'order_payment_tokens', stale, [retentionHours], batchSize);
 }
 
+/**
+ * How long work marked done stays in `scheduled_retries`. A done row only makes scheduling
+ * the same (kind, order, attempt) again a no-op, which matters while the saga may handle an
+ * event a second time (after a crash, its checkpoint's lag: seconds); without pruning the
+ * table would keep a row per order for ever.
+ */
+export const DONE_RETRY_RETENTION_HOURS = 24;
+
+/**
+ * Deletes scheduled work marked done more than `retentionHours` ago, `batchSize` rows per
+ * statement, and returns how many went. Pending work is never touched.
+ */
+export function pruneDoneRetries(
+  pool: Pool,
+  retentionHours: number,
+  batchSize = 5_000,
+): Promise<number> {
+  const done = `SELECT ctid FROM scheduled_retries
+     WHERE done_at < now() - make_interval(hours => $1)`;
+  return deleteInBatches(pool, 'scheduled_retries', done, [retentionHours], batchSize);
+}
+
 export interface RetryPoller {
   start(): void;
   /** Lets the run in progress finish, then stops. */
