@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { createPostgresEventStore, type EventStore } from '../../src/eventstore';
 import { GROUP_APPEND, GroupAppend } from '../../src/eventstore/postgres/group-append';
-import type { AppendOutcome } from '../../src/eventstore/postgres/postgres-append';
+import {
+  appendToPostgres,
+  type AppendOutcome,
+} from '../../src/eventstore/postgres/postgres-append';
 import { serializeEvents } from '../../src/eventstore/validation';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { aroundQuery } from '../support/pool-proxy';
@@ -96,10 +99,15 @@ describe('group append', () => {
     expect(await revisions(fresh)).toEqual(['0:Grouped']);
   });
 
-  it('retries every append alone when one of them breaks the statement (a taken revision)', async () => {
+  it('leaves out an append whose stream is already past its revision; the others commit together', async () => {
     const group = new GroupAppend(pool, 1);
     const taken = `grp-${randomUUID()}`; // no_stream on a stream that exists
     await store.appendToStream(taken, [{ type: 'First', data: {} }]);
+    const stale = `grp-${randomUUID()}`; // expects revision 0 of a stream at 1: a stale cache
+    await store.appendToStream(stale, [
+      { type: 'First', data: {} },
+      { type: 'Second', data: {} },
+    ]);
     const a = `grp-${randomUUID()}`;
     const b = `grp-${randomUUID()}`;
 
@@ -108,16 +116,66 @@ describe('group append', () => {
     const results = Promise.all([
       group.append(a, 'no_stream', events(2)),
       group.append(taken, 'no_stream', events(1)),
+      group.append(stale, 0n, events(1)),
       group.append(b, 'no_stream', events(1)),
     ]);
     await first;
-    const [ra, rTaken, rb] = await results;
+    const [ra, rTaken, rStale, rb] = await results;
 
     expect(ra).toMatchObject({ outcome: 'appended', next_revision: '1' });
     expect(rTaken).toMatchObject({ outcome: 'wrong_revision', next_revision: '0' });
+    expect(rStale).toMatchObject({ outcome: 'wrong_revision', next_revision: '1' });
     expect(rb).toMatchObject({ outcome: 'appended', next_revision: '0' });
+    // The statement held: a and b committed in one transaction.
+    expect(BigInt(ra.last_position!) >> 16n).toBe(BigInt(rb.last_position!) >> 16n);
     expect(await revisions(taken)).toEqual(['0:First']);
+    expect(await revisions(stale)).toEqual(['0:First', '1:Second']);
     expect(await revisions(a)).toEqual(['0:Grouped', '1:Grouped']);
+  });
+
+  it('retries every append alone when a rival not yet committed takes a revision (a race)', async () => {
+    const group = new GroupAppend(pool, 1);
+    const raced = `grp-${randomUUID()}`;
+    await store.appendToStream(raced, [{ type: 'First', data: {} }]);
+    const a = `grp-${randomUUID()}`;
+    const b = `grp-${randomUUID()}`;
+    // The rival holds revision 1 of `raced` uncommitted: invisible to the guard, but the
+    // unique index makes the batch wait for it, then fail once it commits.
+    const rival = new Client({ connectionString: db.connectionString });
+    await rival.connect();
+    try {
+      await rival.query('BEGIN');
+      await rival.query(
+        `INSERT INTO es_events (position, event_id, stream_name, revision, event_type, data, metadata)
+         VALUES (pg_current_xact_id()::text::bigint << 16, gen_random_uuid(), $1, 1, 'Rival', '{}', '{}')`,
+        [raced],
+      );
+      const results = Promise.all([
+        group.append(a, 'no_stream', events(1)),
+        group.append(raced, 0n, events(1)),
+        group.append(b, 'no_stream', events(1)),
+      ]);
+      // Wait until the batch waits on the rival's row lock, then let the rival commit.
+      for (let waiting = false; !waiting;) {
+        const { rows } = await pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        waiting = Number(rows[0]?.n) > 0;
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await rival.query('COMMIT');
+      const [ra, rRaced, rb] = await results;
+
+      expect(ra).toMatchObject({ outcome: 'appended', next_revision: '0' });
+      expect(rRaced).toMatchObject({ outcome: 'wrong_revision', next_revision: '1' });
+      expect(rb).toMatchObject({ outcome: 'appended', next_revision: '0' });
+      // Each went on its own: two transactions.
+      expect(BigInt(ra.last_position!) >> 16n).not.toBe(BigInt(rb.last_position!) >> 16n);
+      expect(await revisions(raced)).toEqual(['0:First', '1:Rival']);
+    } finally {
+      await rival.end();
+    }
   });
 
   it('answers a repeat inside a batch with the first result, writing nothing twice', async () => {
@@ -222,5 +280,32 @@ describe('group append', () => {
     await expect(first).resolves.toMatchObject({ outcome: 'appended' });
     await expect(a).rejects.toThrow('connection lost');
     await expect(b).rejects.toThrow('connection lost');
+  });
+});
+
+describe('single append', () => {
+  it('answers a writer whose stream moved on without a failed statement', async () => {
+    let failed = 0;
+    const watching = aroundQuery(
+      pool,
+      (args, query) =>
+        (query(...args) as Promise<unknown>).catch((error: unknown) => {
+          failed++;
+          throw error;
+        }),
+      { clients: true },
+    );
+    const stream = `one-${randomUUID()}`;
+    await store.appendToStream(stream, [
+      { type: 'First', data: {} },
+      { type: 'Second', data: {} },
+    ]);
+    // Both fast paths: one event, and several.
+    const one = await appendToPostgres(watching, stream, 0n, events(1));
+    const several = await appendToPostgres(watching, stream, 0n, events(2));
+    expect(one).toMatchObject({ outcome: 'wrong_revision', next_revision: '1' });
+    expect(several).toMatchObject({ outcome: 'wrong_revision', next_revision: '1' });
+    expect(failed).toBe(0);
+    expect(await revisions(stream)).toEqual(['0:First', '1:Second']);
   });
 });

@@ -9,14 +9,20 @@ import { appendToPostgres, type AppendOutcome, isUniqueViolation } from './postg
  * append arriving while `lanes` statements are already in flight (the store uses its pool's
  * size: every connection busy) waits for the next batch: everything queued goes out as ONE
  * multi-row INSERT, one round trip and one commit for many streams. Each append keeps its
- * own compare-and-swap (its rows go in only if its expected revision is the stream's last),
- * and the statement's outcome is told apart per append:
+ * own compare-and-swap (its rows go in only if its expected revision is the stream's last:
+ * there, and nothing after it), and the statement's outcome is told apart per append:
  *
  *   rows inserted            → appended (committed together with the others of the batch)
  *   no rows (guard failed)   → that append alone goes through `es_append`, which reports
  *                              the wrong revision, a repeat or a duplicate id precisely
  *   unique violation         → the statement wrote nothing: every append of the batch is
- *                              retried on its own, as if it had never been grouped
+ *                              retried on its own, as if it had never been grouped. Only a
+ *                              race does this now (a rival append not yet committed, or an
+ *                              event id already stored): a writer whose cached state is
+ *                              stale fails the guard instead. When the guard only checked
+ *                              that the expected revision exists, such a writer broke the
+ *                              whole batch; with two processes writing the same product
+ *                              streams (bench:orders, split) that was most appends.
  *
  * No timer delays an append: the wait for the end of the turn (`setImmediate`) is what lets
  * the concurrent handlers of a reactor, woken together, write together.
@@ -150,10 +156,13 @@ export const GROUP_APPEND = `INSERT INTO es_events
   SELECT (pg_current_xact_id()::text::bigint << 16) + x.ord - 1, (x.ev->>'id')::uuid,
          x.ev->>'s', (x.ev->>'e')::bigint + (x.ev->>'k')::int, x.ev->>'t', x.ev->'d', x.ev->'m'
     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(ev, ord)
-   WHERE (x.ev->>'e')::bigint < 0
-      OR EXISTS (SELECT 1 FROM es_events e
-                  WHERE e.stream_name = x.ev->>'s' AND e.revision = (x.ev->>'e')::bigint
-                 OFFSET 0)
+   WHERE NOT EXISTS (SELECT 1 FROM es_events e
+                      WHERE e.stream_name = x.ev->>'s' AND e.revision = (x.ev->>'e')::bigint + 1
+                     OFFSET 0)
+     AND ((x.ev->>'e')::bigint < 0
+          OR EXISTS (SELECT 1 FROM es_events e
+                      WHERE e.stream_name = x.ev->>'s' AND e.revision = (x.ev->>'e')::bigint
+                     OFFSET 0))
   RETURNING stream_name, revision::text, position::text`;
 
 function groupValues(batch: readonly Pending[]): unknown[] {
