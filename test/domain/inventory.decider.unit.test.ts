@@ -180,6 +180,28 @@ describe('inventory decider', () => {
       .thenFails('RESERVATION_CLOSED', { closedAs: 'committed' });
   });
 
+  it('takes committed units off hand: what is left is all a later order may reserve', () => {
+    const committed: InventoryEvent = {
+      type: 'StockCommitted',
+      data: { ...base, orderId: 'o-1', quantity: 45 },
+    };
+    const history = [...stocked, reserved('o-1', 45), lowStock(5, 10), committed];
+    inventory
+      .given(history)
+      .when(reserve('o-2', 6))
+      .then([
+        {
+          type: 'StockReservationRejected',
+          data: { ...base, orderId: 'o-2', requested: 6, available: 5 },
+        },
+      ]);
+    // Still under the threshold after the commit: no second LowStock.
+    inventory
+      .given(history)
+      .when(reserve('o-2', 5))
+      .then([reserved('o-2', 5)]);
+  });
+
   it('allows a new reservation for an order whose earlier one was released (saga retry)', () => {
     const released: InventoryEvent = {
       type: 'StockReleased',

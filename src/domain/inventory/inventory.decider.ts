@@ -73,7 +73,8 @@ export const initialInventoryState: InventoryState = {
   closed: ClosedReservations.empty,
 };
 
-export const available = (s: InventoryState): number => s.onHand - s.reserved;
+export const available = (s: Pick<InventoryState, 'onHand' | 'reserved'>): number =>
+  s.onHand - s.reserved;
 
 const isCount = (n: number, min: number) => Number.isSafeInteger(n) && n >= min;
 
@@ -181,7 +182,8 @@ function withLowStock(
   cmd: InventoryCommand,
 ): readonly InventoryEvent[] {
   if (events.length === 0) return events;
-  const after = events.reduce(evolveInventory, s);
+  // Only the counts decide LowStock: the reservation maps are left out of this fold.
+  const after = events.reduce(evolveCounts, countsOf(s));
   if (!after.lowStockArmed || available(after) >= after.reorderThreshold) return events;
   return [
     ...events,
@@ -198,48 +200,72 @@ function withLowStock(
 }
 
 export function evolveInventory(s: InventoryState, e: InventoryEvent): InventoryState {
-  const next = applyEvent(s, e);
-  if (e.type === 'LowStock') return next;
-  return available(next) >= next.reorderThreshold ? { ...next, lowStockArmed: true } : next;
-}
-
-function applyEvent(s: InventoryState, e: InventoryEvent): InventoryState {
-  const d = e.data;
-  const state = s.exists ? s : { ...s, exists: true, productId: d.productId };
+  const state = s.exists ? s : { ...s, exists: true, productId: e.data.productId };
+  const counts = evolveCounts(state, e);
   const close = (orderId: string, closedAs: ClosedAs) => ({
     open: state.open.delete(orderId),
     closed: state.closed.set(orderId, closedAs),
   });
   switch (e.type) {
     case 'StockReceived':
-      return { ...state, sku: e.data.sku, onHand: state.onHand + e.data.quantity };
-    case 'StockAdjusted':
-      return { ...state, onHand: state.onHand + e.data.adjustment };
-    case 'ReorderThresholdChanged':
-      return { ...state, reorderThreshold: e.data.threshold };
+      return { ...state, ...counts, sku: e.data.sku };
     case 'StockReserved':
-      return {
-        ...state,
-        reserved: state.reserved + e.data.quantity,
-        open: state.open.set(e.data.orderId, e.data.quantity),
-      };
+      return { ...state, ...counts, open: state.open.set(e.data.orderId, e.data.quantity) };
     case 'StockReleased':
-      return {
-        ...state,
-        reserved: state.reserved - e.data.quantity,
-        ...close(e.data.orderId, 'released'),
-      };
+      return { ...state, ...counts, ...close(e.data.orderId, 'released') };
     case 'StockCommitted':
+      return { ...state, ...counts, ...close(e.data.orderId, 'committed') };
+    default:
+      return { ...state, ...counts };
+  }
+}
+
+/** The part of the state that says how much stock there is, and whether LowStock is armed. */
+type StockCounts = Pick<
+  InventoryState,
+  'onHand' | 'reserved' | 'reorderThreshold' | 'lowStockArmed'
+>;
+
+const countsOf = (s: StockCounts): StockCounts => ({
+  onHand: s.onHand,
+  reserved: s.reserved,
+  reorderThreshold: s.reorderThreshold,
+  lowStockArmed: s.lowStockArmed,
+});
+
+/** The counts after one event: `evolveInventory` without the reservation maps. */
+function evolveCounts(c: StockCounts, e: InventoryEvent): StockCounts {
+  const next = applyToCounts(c, e);
+  if (e.type === 'LowStock') return next;
+  return available(next) >= next.reorderThreshold ? { ...next, lowStockArmed: true } : next;
+}
+
+function applyToCounts(c: StockCounts, e: InventoryEvent): StockCounts {
+  const { onHand, reserved, reorderThreshold, lowStockArmed } = c;
+  switch (e.type) {
+    case 'StockReceived':
+      return { onHand: onHand + e.data.quantity, reserved, reorderThreshold, lowStockArmed };
+    case 'StockAdjusted':
+      return { onHand: onHand + e.data.adjustment, reserved, reorderThreshold, lowStockArmed };
+    case 'ReorderThresholdChanged':
+      return { onHand, reserved, reorderThreshold: e.data.threshold, lowStockArmed };
+    case 'StockReserved':
+      return { onHand, reserved: reserved + e.data.quantity, reorderThreshold, lowStockArmed };
+    case 'StockReleased':
+      return { onHand, reserved: reserved - e.data.quantity, reorderThreshold, lowStockArmed };
+    case 'StockCommitted': {
+      const quantity = e.data.quantity;
       return {
-        ...state,
-        onHand: state.onHand - e.data.quantity,
-        reserved: state.reserved - e.data.quantity,
-        ...close(e.data.orderId, 'committed'),
+        onHand: onHand - quantity,
+        reserved: reserved - quantity,
+        reorderThreshold,
+        lowStockArmed,
       };
+    }
     case 'LowStock':
-      return { ...state, lowStockArmed: false };
+      return { onHand, reserved, reorderThreshold, lowStockArmed: false };
     case 'StockReservationRejected':
-      return state;
+      return countsOf(c);
     default:
       return assertNever(e);
   }
