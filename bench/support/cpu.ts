@@ -12,6 +12,29 @@ export interface CpuSnapshot {
   benchMs: number;
   machineBusyMs: number;
   machineTotalMs: number;
+  /** Each service process's main thread (its event loop), in the order of the pids given. */
+  mainThreads: MainThreadTimes[];
+  /** When the snapshot was taken (performance.now()), ms. */
+  atMs: number;
+}
+
+/** What the kernel's scheduler says of one thread, cumulative, ms (/proc/<pid>/schedstat). */
+export interface MainThreadTimes {
+  /** Time running on a CPU. */
+  runMs: number;
+  /** Time runnable but waiting for a CPU (in a run queue). */
+  waitMs: number;
+}
+
+/**
+ * Where the busiest service process's event loop spent a phase: on a CPU, or ready to run
+ * but waiting for one (another thread or process had it). When the two add up to nearly
+ * 100 %, the event loop never waited for work: it is the bottleneck, and the waiting share
+ * is what the machine's other work (PostgreSQL, GC threads, the load client) took from it.
+ */
+export interface MainThreadShare {
+  onCpuPct: number;
+  waitingPct: number;
 }
 
 /** What a phase cost per order, from two snapshots around it. */
@@ -21,6 +44,7 @@ export interface CpuPerOrder {
   benchMs: number;
   /** Busy share of the machine's CPU time over the phase, 0..100. */
   machineBusyPct: number;
+  mainThread: MainThreadShare;
 }
 
 // /proc reports times in USER_HZ ticks, which Linux fixes at 100 per second for userspace.
@@ -63,6 +87,39 @@ function postgresMs(): number {
   return total;
 }
 
+/**
+ * The first two fields of a schedstat line: nanoseconds on a CPU and waiting in a run queue.
+ * NaN for a line that is not one (a kernel without schedstats).
+ */
+export function parseSchedstat(line: string): MainThreadTimes {
+  const [run, wait] = line.trim().split(/\s+/).map(Number);
+  const ok = Number.isFinite(run) && Number.isFinite(wait);
+  return ok ? { runMs: run! / 1e6, waitMs: wait! / 1e6 } : { runMs: NaN, waitMs: NaN };
+}
+
+function mainThreadTimes(pid: number): MainThreadTimes {
+  try {
+    // The process's own schedstat is its main thread's (the thread whose id is the pid).
+    return parseSchedstat(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
+  } catch {
+    return { runMs: NaN, waitMs: NaN };
+  }
+}
+
+/** The main thread that ran most between the snapshots, as shares of the time between them. */
+export function mainThreadShare(before: CpuSnapshot, after: CpuSnapshot): MainThreadShare {
+  const wallMs = after.atMs - before.atMs;
+  let busiest: MainThreadShare = { onCpuPct: NaN, waitingPct: NaN };
+  after.mainThreads.forEach((end, i) => {
+    const start = before.mainThreads[i];
+    if (!start || !(wallMs > 0)) return;
+    const onCpuPct = (100 * (end.runMs - start.runMs)) / wallMs;
+    if (!Number.isFinite(onCpuPct) || onCpuPct <= (busiest.onCpuPct || -1)) return;
+    busiest = { onCpuPct, waitingPct: (100 * (end.waitMs - start.waitMs)) / wallMs };
+  });
+  return busiest;
+}
+
 function machineMs(): { busy: number; total: number } {
   try {
     const [line] = readFileSync('/proc/stat', 'utf8').split('\n');
@@ -85,17 +142,21 @@ export function cpuSnapshot(servicePids: readonly number[]): CpuSnapshot {
     benchMs: (usage.user + usage.system) / 1000,
     machineBusyMs: machine.busy,
     machineTotalMs: machine.total,
+    mainThreads: servicePids.map(mainThreadTimes),
+    atMs: performance.now(),
   };
 }
 
 export function cpuPerOrder(before: CpuSnapshot, after: CpuSnapshot, orders: number): CpuPerOrder {
-  const per = (field: keyof CpuSnapshot) => (after[field] - before[field]) / Math.max(1, orders);
+  const per = (field: Exclude<keyof CpuSnapshot, 'mainThreads'>) =>
+    (after[field] - before[field]) / Math.max(1, orders);
   const total = after.machineTotalMs - before.machineTotalMs;
   return {
     serviceMs: per('serviceMs'),
     postgresMs: per('postgresMs'),
     benchMs: per('benchMs'),
     machineBusyPct: (100 * (after.machineBusyMs - before.machineBusyMs)) / total,
+    mainThread: mainThreadShare(before, after),
   };
 }
 

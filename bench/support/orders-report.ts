@@ -162,6 +162,13 @@ export function printOrdersReport(r: OrdersResults): void {
   console.log(
     `CPU time per order, user + system: ${cpuLine('full', r.cpu.full)}; ${cpuLine('half', r.cpu.half)}`,
   );
+  const loopLine = (name: string, c: CpuPerOrder) =>
+    `${name}: on a CPU ${fmt(c.mainThread.onCpuPct, '%')}, ready but waiting for a CPU ` +
+    `${fmt(c.mainThread.waitingPct, '%')}`;
+  console.log(
+    `service event loop (the busiest process's main thread, share of the phase): ` +
+      `${loopLine('full', r.cpu.full)}; ${loopLine('half', r.cpu.half)}`,
+  );
   // What the target asks of the machine at this cost per order, whatever the service's threads.
   const f = r.cpu.full;
   const coresAtTarget = ((f.serviceMs + f.postgresMs + f.benchMs) * target) / 1000;
@@ -245,6 +252,8 @@ export function printOrdersReport(r: OrdersResults): void {
             postgres: round(c.postgresMs, 2),
             loadClient: round(c.benchMs, 2),
             machineBusyPct: round(c.machineBusyPct, 0),
+            mainThreadOnCpuPct: round(c.mainThread.onCpuPct, 0),
+            mainThreadWaitingPct: round(c.mainThread.waitingPct, 0),
           },
         ]),
       ),
