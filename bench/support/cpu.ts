@@ -110,11 +110,13 @@ function mainThreadTimes(pid: number): MainThreadTimes {
 export function mainThreadShare(before: CpuSnapshot, after: CpuSnapshot): MainThreadShare {
   const wallMs = after.atMs - before.atMs;
   let busiest: MainThreadShare = { onCpuPct: NaN, waitingPct: NaN };
+  let most = -Infinity;
   after.mainThreads.forEach((end, i) => {
     const start = before.mainThreads[i];
     if (!start || !(wallMs > 0)) return;
     const onCpuPct = (100 * (end.runMs - start.runMs)) / wallMs;
-    if (!Number.isFinite(onCpuPct) || onCpuPct <= (busiest.onCpuPct || -1)) return;
+    if (!(onCpuPct > most)) return; // NaN (a thread that could not be read) never wins
+    most = onCpuPct;
     busiest = { onCpuPct, waitingPct: (100 * (end.waitMs - start.waitMs)) / wallMs };
   });
   return busiest;

@@ -39,6 +39,23 @@ describe('the bench: where the service event loop spends a phase', () => {
     expect(mainThreadShare(before, after)).toEqual({ onCpuPct: 71, waitingPct: 27 });
   });
 
+  it('passes over a main thread that could not be read', () => {
+    const unread = { runMs: NaN, waitMs: NaN };
+    const read = (runMs: number, waitMs: number) => ({ runMs, waitMs });
+    const share = { onCpuPct: 50, waitingPct: 10 };
+    // Before and after the thread that was read.
+    const [start, end] = [
+      snapshot(0, [unread, read(0, 0)]),
+      snapshot(1_000, [unread, read(500, 100)]),
+    ];
+    expect(mainThreadShare(start, end)).toEqual(share);
+    const [first, last] = [
+      snapshot(0, [read(0, 0), unread]),
+      snapshot(1_000, [read(500, 100), unread]),
+    ];
+    expect(mainThreadShare(first, last)).toEqual(share);
+  });
+
   it('gives NaN when no main thread could be read', () => {
     const unread = { runMs: NaN, waitMs: NaN };
     expect(mainThreadShare(snapshot(0, [unread]), snapshot(10, [unread]))).toEqual({
