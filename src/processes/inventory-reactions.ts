@@ -1,7 +1,13 @@
 import * as E from 'fp-ts/Either';
 import type { ConsumerLogger, ReactorConsumer } from '../consumers';
 import type { EventStore, RecordedEvent } from '../eventstore';
-import { causeOf, decodeOrderEvent, inventoryCommand, loadOrder } from './fulfilment.commands';
+import {
+  causeOf,
+  decodeOrderEvent,
+  inventoryCommand,
+  loadOrder,
+  settleAll,
+} from './fulfilment.commands';
 import { isoNow } from '../infra/clock';
 import { releaseLines } from './fulfilment.stock';
 
@@ -41,21 +47,24 @@ async function handleInventory(deps: InventoryReactionsDeps, recorded: RecordedE
   switch (event.type) {
     case 'OrderProcessed': {
       const order = await loadOrder(deps.store, orderId, recorded.revision);
-      for (const { productId } of order.items) {
-        const result = await inventoryCommand(
-          deps.store,
-          { type: 'CommitStock', productId, orderId, now: isoNow() },
-          `${recorded.id}:commit:${productId}`,
-          cause,
-        );
-        // Released already: the order was cancelled before this commit, nothing to take.
-        if (E.isLeft(result)) {
-          deps.logger.warn(
-            { orderId, productId, refusal: result.left },
-            'inventory: reservation not committed',
+      // The lines are on different product streams: committed side by side.
+      await settleAll(
+        order.items.map(async ({ productId }) => {
+          const result = await inventoryCommand(
+            deps.store,
+            { type: 'CommitStock', productId, orderId, now: isoNow() },
+            `${recorded.id}:commit:${productId}`,
+            cause,
           );
-        }
-      }
+          // Released already: the order was cancelled before this commit, nothing to take.
+          if (E.isLeft(result)) {
+            deps.logger.warn(
+              { orderId, productId, refusal: result.left },
+              'inventory: reservation not committed',
+            );
+          }
+        }),
+      );
       return;
     }
     case 'OrderFailed':

@@ -1,0 +1,99 @@
+import type { EventStore } from '../../src/eventstore';
+import { TEST_CARDS } from '../../src/payment-gateway';
+import { startFulfilment, startInventoryReactions } from '../../src/processes';
+import {
+  createHarness,
+  inventory,
+  placeOrder,
+  receiveStock,
+  waitFor,
+  waitForStatus,
+  type Harness,
+} from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/**
+ * The event store as the inventory reactor sees it: a StockCommitted append waits at a gate
+ * until `lines` of them wait together (or `patienceMs` passes), and the gate records how
+ * many ever waited at once. Appends made one after the other never meet there.
+ */
+function gatedCommits(store: EventStore, lines: number, patienceMs: number) {
+  const waiting = new Set<() => void>();
+  let mostAtOnce = 0;
+  const gate = () =>
+    new Promise<void>((resolve) => {
+      const open = () => {
+        clearTimeout(timer);
+        waiting.delete(open);
+        resolve();
+      };
+      const timer = setTimeout(open, patienceMs);
+      waiting.add(open);
+      mostAtOnce = Math.max(mostAtOnce, waiting.size);
+      if (waiting.size >= lines) for (const release of [...waiting]) release();
+    });
+  const gated = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'appendToStream') {
+        const append: EventStore['appendToStream'] = async (stream, events, options) => {
+          if (events.some((e) => e.type === 'StockCommitted')) await gate();
+          return target.appendToStream(stream, events, options);
+        };
+        return append;
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+  return { store: gated, mostAtOnce: () => mostAtOnce };
+}
+
+describe('inventory reactions', () => {
+  it("commits a processed order's lines side by side", async () => {
+    // One after the other, each commit waited for the one before it, and at full load the
+    // reactor fell ever further behind the saga (bench:orders: 136,786 events behind after
+    // 90 s), re-reading evicted order streams and pages of the log it no longer shared.
+    const products = [
+      await receiveStock(h, 10),
+      await receiveStock(h, 10),
+      await receiveStock(h, 10),
+    ];
+    const commits = gatedCommits(h.store, products.length, 2_000);
+    const runner = { pollMs: 100, acquireRetryMs: 50, retry: { baseDelayMs: 20 } };
+    const fulfilment = startFulfilment({
+      pool: h.pool,
+      store: h.store,
+      paymentClient: h.client,
+      config: { stockRetryAttempts: 3, stockRetryBaseMs: 20, retryPollMs: 20 },
+      runner,
+    });
+    const reactions = startInventoryReactions({ pool: h.pool, store: commits.store, runner });
+    try {
+      const orderId = await placeOrder(
+        h,
+        products.map((productId, i) => ({ productId, quantity: i + 1 })),
+        TEST_CARDS.succeeds,
+      );
+      await waitForStatus(h, orderId, 'processed');
+      await waitFor(async () => {
+        const states = await Promise.all(products.map((p) => inventory(h, p)));
+        return states.every((s) => s.reserved === 0);
+      }, 'every line committed');
+      const states = await Promise.all(products.map((p) => inventory(h, p)));
+      expect(states.map((s) => s.onHand)).toEqual([9, 8, 7]);
+      expect(commits.mostAtOnce()).toBe(products.length);
+    } finally {
+      await Promise.all([fulfilment.stop(), reactions.stop()]);
+    }
+  });
+});
