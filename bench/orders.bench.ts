@@ -54,6 +54,7 @@ import {
   type Fixture,
   type PlacementResult,
 } from './support/orders-client';
+import { consumerBacklog, laggingConsumers } from './support/backlog';
 import { cpuPerOrder, cpuSnapshot, cpuYardstickMs } from './support/cpu';
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, summarize, type ClosedLoopResult } from './support/timing';
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
     );
     const full = await guard(finish(tracker, fullPlacement, seconds * 1000));
     const cpuFull = cpuPerOrder(cpuBeforeFull, cpuSnapshot(pids), full.placed);
+    const backlog = await consumerBacklog(meta);
     const commitsAfter = await commitsAndEvents(meta);
     n += fullPlacement.ids.length + 1;
     progress(
@@ -206,7 +208,10 @@ async function main(): Promise<void> {
     const cpuHalf = cpuPerOrder(cpuBeforeHalf, cpuSnapshot(pids), half.placed);
     progress(`half: p99 ${Math.round(half.latency.p99)} ms`);
 
-    const checks = await guard(sanityChecks(meta, tracker, fixture, full, half));
+    const checks = [
+      ...laggingConsumers(backlog, commitsAfter.events - commitsBefore.events),
+      ...(await guard(sanityChecks(meta, tracker, fixture, full, half))),
+    ];
     // Read while the service still runs: VmHWM is its peak RSS since it started.
     clearInterval(sampler);
     const serviceEnd = app.memory();
@@ -260,6 +265,7 @@ async function main(): Promise<void> {
         },
       },
       checks,
+      backlog,
       perOrder,
       cpu: { full: cpuFull, half: cpuHalf },
       steps,

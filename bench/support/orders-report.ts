@@ -59,6 +59,8 @@ export interface OrdersResults {
     bench: { maxMb: number; atEndMb: number; maxRssOsMb: number };
   };
   checks: string[];
+  /** Events ahead of each consumer when the full phase's last order was processed. */
+  backlog: Record<string, number>;
   /** During the full phase, per placed order: database commits (all sessions), events. */
   perOrder: { commits: number; events: number };
   /** CPU time per placed order in each phase (placement to the last order processed). */
@@ -177,6 +179,13 @@ export function printOrdersReport(r: OrdersResults): void {
       `would keep ${fmt(coresAtTarget)} cores busy; this machine has ${cpus().length}`,
   );
   console.log(
+    `consumers' backlog when the full phase's last order was processed (events): ${Object.entries(
+      r.backlog,
+    )
+      .map(([name, behind]) => `${name} ${behind.toLocaleString('en-US')}`)
+      .join(', ')}`,
+  );
+  console.log(
     `median gaps in an order's stream at half rate: ${Object.entries(r.steps)
       .map(([step, ms]) => `${step} ${fmt(ms, 'ms')}`)
       .join('; ')}`,
@@ -258,6 +267,7 @@ export function printOrdersReport(r: OrdersResults): void {
         ]),
       ),
       stepsP50Ms: Object.fromEntries(Object.entries(r.steps).map(([k, v]) => [k, round(v, 1)])),
+      backlogAfterFull: r.backlog,
       met,
       checks: r.checks,
     }),
