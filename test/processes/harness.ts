@@ -38,7 +38,11 @@ export interface Harness {
   pool: Pool;
   gateway: PaymentGateway;
   client: PaymentClient;
-  start(config?: Partial<FulfilmentConfig>): void;
+  /**
+   * Starts the fulfilment process and the inventory reactions; `inventoryStore`: the event
+   * store the inventory reactions see (a test's wrapper around `store`).
+   */
+  start(config?: Partial<FulfilmentConfig>, inventoryStore?: EventStore): void;
   stopRunners(): Promise<void>;
   close(): Promise<void>;
 }
@@ -73,7 +77,7 @@ export async function createHarness(
     pool,
     gateway,
     client,
-    start(config = {}) {
+    start(config = {}, inventoryStore = store) {
       if (running) throw new Error('runners already started');
       const runner = { pollMs: 100, acquireRetryMs: 50, retry: { baseDelayMs: 20 } };
       running = [
@@ -90,7 +94,7 @@ export async function createHarness(
           },
           runner,
         }),
-        startInventoryReactions({ pool, store, runner }),
+        startInventoryReactions({ pool, store: inventoryStore, runner }),
       ];
     },
     stopRunners,

@@ -1,6 +1,5 @@
 import type { EventStore } from '../../src/eventstore';
 import { TEST_CARDS } from '../../src/payment-gateway';
-import { startFulfilment, startInventoryReactions } from '../../src/processes';
 import {
   createHarness,
   inventory,
@@ -61,23 +60,15 @@ function gatedCommits(store: EventStore, lines: number, patienceMs: number) {
 describe('inventory reactions', () => {
   it("commits a processed order's lines side by side", async () => {
     // One after the other, each commit waited for the one before it, and at full load the
-    // reactor fell ever further behind the saga (bench:orders: 136,786 events behind after
-    // 90 s), re-reading evicted order streams and pages of the log it no longer shared.
+    // reactor fell ever further behind the saga (bench:orders: 137,000 events behind after
+    // a 90 s phase).
     const products = [
       await receiveStock(h, 10),
       await receiveStock(h, 10),
       await receiveStock(h, 10),
     ];
     const commits = gatedCommits(h.store, products.length, 2_000);
-    const runner = { pollMs: 100, acquireRetryMs: 50, retry: { baseDelayMs: 20 } };
-    const fulfilment = startFulfilment({
-      pool: h.pool,
-      store: h.store,
-      paymentClient: h.client,
-      config: { stockRetryAttempts: 3, stockRetryBaseMs: 20, retryPollMs: 20 },
-      runner,
-    });
-    const reactions = startInventoryReactions({ pool: h.pool, store: commits.store, runner });
+    h.start({}, commits.store);
     try {
       const orderId = await placeOrder(
         h,
@@ -93,7 +84,7 @@ describe('inventory reactions', () => {
       expect(states.map((s) => s.onHand)).toEqual([9, 8, 7]);
       expect(commits.mostAtOnce()).toBe(products.length);
     } finally {
-      await Promise.all([fulfilment.stop(), reactions.stop()]);
+      await h.stopRunners();
     }
   });
 });
