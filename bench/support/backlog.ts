@@ -15,8 +15,10 @@ export async function consumerBacklog(meta: Client): Promise<Record<string, numb
 }
 
 /**
- * The consumers that fell behind by more than a tenth of the events the phase wrote: they do
- * not keep up with the measured rate. A consumer that keeps up is a batch or two behind.
+ * The consumers whose checkpoint fell behind by more than a tenth of the events the phase
+ * wrote: they do not keep up with the measured rate, or (a reactor) one slow event holds back
+ * the low-water mark, and a restart would replay all that. One that keeps up is a batch or
+ * two behind.
  */
 export function laggingConsumers(
   backlog: Readonly<Record<string, number>>,
@@ -26,7 +28,8 @@ export function laggingConsumers(
     .filter(([, behind]) => behind > phaseEvents / 10)
     .map(
       ([name, behind]) =>
-        `${name} was ${behind} events behind when the full phase's last order was processed ` +
-        `(the phase wrote ${phaseEvents}): it does not keep up with this rate`,
+        `${name}: its checkpoint was ${behind} events behind when the full phase's last order ` +
+        `was processed (the phase wrote ${phaseEvents}): it does not keep up with this rate, ` +
+        `or something holds its checkpoint back`,
     );
 }
