@@ -47,6 +47,30 @@ export interface Gate {
 }
 
 /**
+ * The store, except that every append first awaits `before` with its stream and events; the
+ * rest reaches the store as it is.
+ */
+export function beforeAppends(
+  store: EventStore,
+  before: (stream: string, events: readonly NewEvent[]) => Promise<void>,
+): EventStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'appendToStream') {
+        return async (...args: Parameters<EventStore['appendToStream']>) => {
+          await before(args[0], args[1]);
+          return target.appendToStream(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}
+
+/**
  * The store, except that appends containing an event `shouldHold` picks wait until the gate
  * is opened: a way to stop the saga between two of its steps.
  */
@@ -58,22 +82,11 @@ export function gatedStore(
   const opened = new Promise<void>((r) => (open = r));
   let markHeld!: () => void;
   const held = new Promise<void>((r) => (markHeld = r));
-  const wrapped = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'appendToStream') {
-        return async (...args: Parameters<EventStore['appendToStream']>) => {
-          if (shouldHold(args[0], args[1])) {
-            markHeld();
-            await opened;
-          }
-          return target.appendToStream(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function'
-        ? (value as (...a: unknown[]) => unknown).bind(target)
-        : value;
-    },
+  const wrapped = beforeAppends(store, async (stream, events) => {
+    if (shouldHold(stream, events)) {
+      markHeld();
+      await opened;
+    }
   });
   return { store: wrapped, gate: { held, open } };
 }

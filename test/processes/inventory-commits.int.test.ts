@@ -9,6 +9,7 @@ import {
   waitForStatus,
   type Harness,
 } from './harness';
+import { beforeAppends } from './harness-extra';
 
 let h: Harness;
 
@@ -39,20 +40,8 @@ function gatedCommits(store: EventStore, lines: number, patienceMs: number) {
       mostAtOnce = Math.max(mostAtOnce, waiting.size);
       if (waiting.size >= lines) for (const release of [...waiting]) release();
     });
-  const gated = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'appendToStream') {
-        const append: EventStore['appendToStream'] = async (stream, events, options) => {
-          if (events.some((e) => e.type === 'StockCommitted')) await gate();
-          return target.appendToStream(stream, events, options);
-        };
-        return append;
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function'
-        ? (value as (...args: unknown[]) => unknown).bind(target)
-        : value;
-    },
+  const gated = beforeAppends(store, async (_stream, events) => {
+    if (events.some((e) => e.type === 'StockCommitted')) await gate();
   });
   return { store: gated, mostAtOnce: () => mostAtOnce };
 }
