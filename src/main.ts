@@ -38,16 +38,14 @@ roles:
   projector  the read-model projections (one active instance per projection)
   fulfilment the order saga and its scheduled retries (needs PAYMENT_GATEWAY_URL)
   inventory  stock commits and releases that follow orders
-  payment-gateway  the mock payment gateway (PAYMENT_GATEWAY_PORT, default 3100)`;
+  payment-gateway  the mock payment gateway (PAYMENT_GATEWAY_PORT, default 3100; its books in the database)`;
 
 interface RoleContext extends ProcessContext {
   config: Config;
   db: Database;
 }
 
-type DatabaseRole = Exclude<Role, 'payment-gateway'>;
-
-const roles: Record<DatabaseRole, (ctx: RoleContext) => Promise<void>> = {
+const roles: Record<Role, (ctx: RoleContext) => Promise<void>> = {
   all: async (ctx) => {
     await startGatewayRole(ctx);
     startProjectorRole(ctx);
@@ -60,6 +58,7 @@ const roles: Record<DatabaseRole, (ctx: RoleContext) => Promise<void>> = {
   projector: (ctx) => Promise.resolve(startProjectorRole(ctx)),
   fulfilment: (ctx) => Promise.resolve(startFulfilmentRole(ctx)),
   inventory: (ctx) => Promise.resolve(startInventoryRole(ctx)),
+  'payment-gateway': startGatewayRole,
 };
 
 async function startApi(ctx: RoleContext): Promise<void> {
@@ -122,15 +121,6 @@ function reportKafka({ config, logger }: RoleContext): void {
 
 async function start(role: Role, config: Config, logger: Logger, parts: Part[]): Promise<void> {
   const notes: string[] = [];
-  if (role === 'payment-gateway') {
-    // The mock gateway stands for an external service: no database, no event store.
-    await startGatewayRole({ env: process.env, host: config.host, logger, parts, notes });
-    logger.info({ role }, 'orderflow started');
-    process.stdout.write(
-      `\norderflow is running (role: ${role})\n${notes.map((n) => `  ${n}\n`).join('')}`,
-    );
-    return;
-  }
   if (config.eventStore === 'eventstoredb') {
     throw new Error(
       'EVENT_STORE=eventstoredb: the EventStoreDB adapter is not built yet; use EVENT_STORE=postgres (the default)',

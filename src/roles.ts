@@ -37,9 +37,13 @@ const valid = <A>(what: string, result: E.Either<string[], A>): A => {
 
 /** The mock payment gateway, on PAYMENT_GATEWAY_PORT (default 3100). */
 export async function startGatewayRole(
-  ctx: Pick<ProcessContext, 'env' | 'host' | 'logger' | 'parts' | 'notes' | 'paymentGatewayUrl'>,
+  ctx: Pick<
+    ProcessContext,
+    'pool' | 'env' | 'host' | 'logger' | 'parts' | 'notes' | 'paymentGatewayUrl'
+  >,
 ): Promise<void> {
-  const gateway = await startPaymentGateway({ env: ctx.env, logger: ctx.logger, host: ctx.host });
+  const { pool, env, logger, host } = ctx;
+  const gateway = await startPaymentGateway({ pool, env, logger, host });
   ctx.parts.push({ name: 'payment gateway', stop: () => gateway.close() });
   ctx.paymentGatewayUrl = gateway.url;
   ctx.notes.push(`Payments:  ${gateway.url} (mock gateway; sandbox test cards in the README)`);

@@ -3,6 +3,7 @@ import { consumerMigrations } from '../consumers/schema';
 import { eventStoreMigrations } from '../eventstore/postgres/schema';
 import { identityMigrations } from '../identity/schema';
 import { orderMigrationSets } from '../orders/orders.schema';
+import { gatewayMigrations } from '../payment-gateway/schema';
 import { processMigrations } from '../processes/schema';
 import { rebuildMigrations } from '../projections/rebuild';
 import type { MigrationSet } from './migrations';
@@ -20,4 +21,5 @@ export const allMigrationSets: readonly MigrationSet[] = [
   // After the orders: both create order_payment_tokens (this one only if it is missing).
   processMigrations,
   rebuildMigrations,
+  gatewayMigrations,
 ];

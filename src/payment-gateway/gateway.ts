@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
+import type { Pool } from 'pg';
 import { bodyParsing } from '../api/body';
 import { decode } from '../api/decode';
 import { HttpProblem } from '../api/problem';
@@ -20,7 +21,7 @@ export interface RunningGateway {
 
 export interface PaymentGateway {
   app: Koa;
-  /** The gateway's books (in memory, for the life of this gateway). */
+  /** The gateway's books (the `gateway_ledger` table). */
   ledger: Ledger;
   /** Starts an HTTP server; port 0 picks a free one (see `url`). */
   listen(port: number, host?: string): Promise<RunningGateway>;
@@ -32,13 +33,21 @@ export interface PaymentGateway {
  * DESIGN.md section 8 and configurable latency, declines, errors and timeouts for others.
  *
  * `POST /v1/tokens`, `POST /v1/charges`, `POST /v1/refunds`, `GET /v1/ledger`, `GET /health`.
+ * Its books are kept in `pool`'s database, whose `gateway_ledger` table must exist
+ * (`gatewayMigrations`).
  */
-export function createPaymentGateway(options: GatewayOptions = {}): PaymentGateway {
-  const ledger = new Ledger();
-  const processing = createProcessing(options, ledger);
+export function createPaymentGateway(pool: Pool, options: GatewayOptions = {}): PaymentGateway {
+  const ledger = new Ledger(pool);
   const closing = new AbortController();
   // Every request held by the latency or a timeout waits on it.
   allowManyWaiters(closing.signal);
+  // The latency is processing time: a replay of a settled request answers at once, as a
+  // real gateway's idempotent replay does (and as a later status check relies on).
+  const pause = async (): Promise<void> => {
+    if (options.latencyMs) await sleep(options.latencyMs, closing.signal);
+    if (closing.signal.aborted) throw new HttpProblem(503, { detail: 'The gateway is stopping' });
+  };
+  const processing = createProcessing(options, ledger, pause);
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: unknown) =>
@@ -46,12 +55,8 @@ export function createPaymentGateway(options: GatewayOptions = {}): PaymentGatew
   );
 
   /** Like a real gateway: the work goes on after a client gives up waiting. */
-  const handle = async (ctx: Koa.Context, key: string, work: () => Outcome): Promise<void> => {
-    // The latency is processing time: a replay of a settled request answers at once, as a
-    // real gateway's idempotent replay does (and as a later status check relies on).
-    if (options.latencyMs && !ledger.settled(key)) await sleep(options.latencyMs, closing.signal);
-    if (closing.signal.aborted) throw new HttpProblem(503, { detail: 'The gateway is stopping' });
-    const { reply, hold } = work();
+  const handle = async (ctx: Koa.Context, work: Promise<Outcome>): Promise<void> => {
+    const { reply, hold } = await work;
     if (hold) {
       // Settled; only the answer is late. Stop holding once nobody is left to answer.
       const gone = new AbortController();
@@ -74,14 +79,14 @@ export function createPaymentGateway(options: GatewayOptions = {}): PaymentGatew
   });
   router.post('/v1/charges', async (ctx) => {
     const req = decode(ChargeRequest, ctx.request.body, 'body');
-    await handle(ctx, req.idempotency_key, () => processing.charge(req));
+    await handle(ctx, processing.charge(req));
   });
   router.post('/v1/refunds', async (ctx) => {
     const req = decode(RefundRequest, ctx.request.body, 'body');
-    await handle(ctx, req.idempotency_key, () => processing.refund(req));
+    await handle(ctx, processing.refund(req));
   });
-  router.get('/v1/ledger', (ctx) => {
-    ctx.body = { entries: ledger.entries() };
+  router.get('/v1/ledger', async (ctx) => {
+    ctx.body = { entries: await ledger.entries() };
   });
 
   app.use(problems(options));

@@ -1,3 +1,6 @@
+import type { Pool, PoolClient } from 'pg';
+import { Batcher } from '../infra/batcher';
+import { inTransaction } from '../infra/transaction';
 import type { CardBrand } from './cards';
 
 export type DeclineCode = 'card_declined' | 'insufficient_funds';
@@ -29,75 +32,169 @@ export interface RefundEntry {
 
 export type LedgerEntry = ChargeEntry | RefundEntry;
 
-/** A response the gateway gave for an idempotency key, replayed to every repeat. */
-export interface StoredReply {
-  status: number;
-  body: unknown;
+/** What an idempotency key has settled, as far as a request under it is concerned. */
+export type Settlement =
+  { kind: 'new' } | { kind: 'settled'; entry: LedgerEntry } | { kind: 'conflict' };
+
+/** What booking an entry came to: booked now, or its key was settled meanwhile. */
+export type Booking<E extends LedgerEntry> =
+  { kind: 'booked'; entry: E } | Exclude<Settlement, { kind: 'new' }>;
+
+/** A captured charge as a refund sees it: locked, with what was refunded of it so far. */
+export interface RefundableCharge {
+  kind: 'captured';
+  entry: ChargeEntry;
+  refunded: number;
 }
 
-export type Replay =
-  { kind: 'new' } | { kind: 'replay'; reply: StoredReply } | { kind: 'conflict' };
+/** A refund's view of the charge it names: missing, not captured (declined), or refundable. */
+export type ChargeToRefund = { kind: 'missing' } | { kind: 'not_captured' } | RefundableCharge;
 
-/** A ledger entry as the API shows it: `object` names the resource, as gateways do. */
-export function resourceOf(entry: LedgerEntry): Record<string, unknown> {
-  const { kind, ...fields } = entry;
-  return { object: kind, ...fields };
-}
-
-/** What an idempotency key settled: its request's fingerprint and the entry it booked. */
-interface Settled {
+interface LedgerRow {
+  id: string;
+  kind: 'charge' | 'refund';
+  idempotency_key: string;
   fingerprint: string;
-  entry: LedgerEntry;
-  /** The reply, when it is not simply the entry with 201 (a declined charge). */
-  reply?: StoredReply;
+  status: string;
+  decline_code: DeclineCode | null;
+  amount: number;
+  currency: string;
+  brand: CardBrand | null;
+  last4: string | null;
+  charge_id: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = `id, kind, idempotency_key, fingerprint, status, decline_code, amount, currency,
+  brand, last4, charge_id, created_at`;
+
+function entryOf(row: LedgerRow): LedgerEntry {
+  const created_at = row.created_at.toISOString();
+  const { id, idempotency_key, amount, currency } = row;
+  if (row.kind === 'refund') {
+    const charge_id = row.charge_id ?? '';
+    return {
+      kind: 'refund',
+      id,
+      idempotency_key,
+      charge_id,
+      status: 'succeeded',
+      amount,
+      currency,
+      created_at,
+    };
+  }
+  return {
+    kind: 'charge',
+    id,
+    idempotency_key,
+    status: row.status === 'captured' ? 'captured' : 'declined',
+    ...(row.decline_code && { decline_code: row.decline_code }),
+    amount,
+    currency,
+    brand: row.brand ?? 'unknown',
+    last4: row.last4 ?? '',
+    created_at,
+  };
 }
 
 /**
- * The gateway's books: every settled charge and refund, and what each idempotency key
- * settled. In memory: it lives exactly as long as the gateway process, as a sandbox account
- * that is wiped on restart. Keys are shared by charges and refunds (one key, one request),
- * as real gateways scope them per account.
+ * The gateway's books, in PostgreSQL (`gateway_ledger`): every settled charge and refund, and
+ * the request fingerprint each idempotency key settled. Keys are shared by charges and
+ * refunds (one key, one request), as real gateways scope them per account. Nothing of a
+ * charge stays in memory, so the gateway's memory does not grow with its books, and a
+ * restarted gateway still answers a repeated key with what it settled.
  *
- * It grows with every charge, so it keeps each one once and small: a replay is rendered
- * from the entry, fingerprints are short digests, entries are indexed by id in one map
- * (which also keeps them in booking order), and the short strings that repeat from entry to
- * entry (currency, last four digits) are shared.
+ * The lookups and charge bookings of concurrent requests go out batched, one statement each
+ * per batch. The unique index on the key settles races: of two requests with one key that
+ * both found it new, one books, the other gets what the first settled.
  */
 export class Ledger {
-  /** Every charge and refund by id, in booking order. */
-  private readonly booked = new Map<string, LedgerEntry>();
-  private readonly byKey = new Map<string, Settled>();
-  private readonly refunded = new Map<string, number>();
-  /** Requests that reached processing, per key not yet settled. */
+  /** Requests that reached processing, per key not yet settled (`transientFailures`). */
   private readonly attempts = new Map<string, number>();
+  private readonly finds: Batcher<string, { fingerprint: string; entry: LedgerEntry } | undefined>;
+  private readonly charges: Batcher<{ entry: ChargeEntry; fingerprint: string }, boolean>;
+
+  constructor(private readonly pool: Pool) {
+    this.finds = new Batcher(async (keys) => {
+      const { rows } = await pool.query<LedgerRow>({
+        name: 'gateway_ledger_find',
+        text: `SELECT ${COLUMNS} FROM gateway_ledger WHERE idempotency_key = ANY($1::text[])`,
+        values: [keys],
+      });
+      const byKey = new Map(rows.map((r) => [r.idempotency_key, r]));
+      return keys.map((key) => {
+        const row = byKey.get(key);
+        return row && { fingerprint: row.fingerprint, entry: entryOf(row) };
+      });
+    });
+    this.charges = new Batcher(async (bookings) => {
+      const column = <T>(pick: (b: { entry: ChargeEntry; fingerprint: string }) => T): T[] =>
+        bookings.map(pick);
+      const { rows } = await pool.query<{ id: string }>({
+        name: 'gateway_ledger_charges',
+        text: `INSERT INTO gateway_ledger (id, kind, idempotency_key, fingerprint, status,
+            decline_code, amount, currency, brand, last4, created_at)
+          SELECT id, 'charge', key, fingerprint, status, decline_code, amount, currency, brand,
+            last4, created_at
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
+              $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+              AS t(id, key, fingerprint, status, decline_code, amount, currency, brand, last4,
+                created_at)
+          ON CONFLICT (idempotency_key) DO NOTHING
+          RETURNING id`,
+        values: [
+          column((b) => b.entry.id),
+          column((b) => b.entry.idempotency_key),
+          column((b) => b.fingerprint),
+          column((b) => b.entry.status),
+          column((b) => b.entry.decline_code ?? null),
+          column((b) => b.entry.amount),
+          column((b) => b.entry.currency),
+          column((b) => b.entry.brand),
+          column((b) => b.entry.last4),
+          column((b) => b.entry.created_at),
+        ],
+      });
+      const booked = new Set(rows.map((r) => r.id));
+      return bookings.map((b) => booked.has(b.entry.id));
+    });
+  }
 
   /** Every charge and refund, oldest first. */
-  entries(): LedgerEntry[] {
-    return [...this.booked.values()].map((entry) => ({ ...entry }));
+  async entries(): Promise<LedgerEntry[]> {
+    const { rows } = await this.pool.query<LedgerRow>(
+      `SELECT ${COLUMNS} FROM gateway_ledger ORDER BY seq`,
+    );
+    return rows.map(entryOf);
   }
 
   /** The captured charges made under an idempotency key: never more than one. */
-  capturesFor(key: string): ChargeEntry[] {
-    return [...this.booked.values()].filter(
-      (e): e is ChargeEntry =>
-        e.kind === 'charge' && e.status === 'captured' && e.idempotency_key === key,
+  async capturesFor(key: string): Promise<ChargeEntry[]> {
+    const { rows } = await this.pool.query<LedgerRow>(
+      `SELECT ${COLUMNS} FROM gateway_ledger
+        WHERE idempotency_key = $1 AND kind = 'charge' AND status = 'captured'`,
+      [key],
     );
+    return rows.map(entryOf).filter((e): e is ChargeEntry => e.kind === 'charge');
   }
 
-  /** Whether a result is stored under `key` (an idempotent replay answers at once). */
-  settled(key: string): boolean {
-    return this.byKey.has(key);
+  /** What a charge was refunded so far (0 for none, or no such charge). */
+  async refundedAmount(chargeId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ refunded: number }>(
+      `SELECT coalesce(sum(amount), 0)::int AS refunded FROM gateway_ledger WHERE charge_id = $1`,
+      [chargeId],
+    );
+    return rows[0]?.refunded ?? 0;
   }
 
-  /** Whether `key` was answered before, for the same request (`fingerprint`) or another. */
-  lookup(key: string, fingerprint: string): Replay {
-    const stored = this.byKey.get(key);
-    if (!stored) return { kind: 'new' };
-    if (stored.fingerprint !== fingerprint) return { kind: 'conflict' };
-    return {
-      kind: 'replay',
-      reply: stored.reply ?? { status: 201, body: resourceOf(stored.entry) },
-    };
+  /** Whether `key` settled something, for the same request (`fingerprint`) or another. */
+  async lookup(key: string, fingerprint: string): Promise<Settlement> {
+    const found = await this.finds.call(key);
+    if (!found) return { kind: 'new' };
+    return found.fingerprint === fingerprint
+      ? { kind: 'settled', entry: found.entry }
+      : { kind: 'conflict' };
   }
 
   /** Counts a request under `key` that reached processing; returns its 1-based number. */
@@ -107,47 +204,71 @@ export class Ledger {
     return n;
   }
 
+  /** Books a charge under its key, unless the key was settled meanwhile. */
+  async bookCharge(entry: ChargeEntry, fingerprint: string): Promise<Booking<ChargeEntry>> {
+    const booked = await this.charges.call({ entry, fingerprint });
+    return this.afterBooking(entry, fingerprint, booked);
+  }
+
   /**
-   * Books an entry under its key, in one step (no await between). `reply`: what repeats
-   * get when it is not the entry itself with 201.
+   * Books the refund `refundFor` makes of the charge `chargeId` (which it may refuse by
+   * throwing), unless the key was settled meanwhile. The charge's row stays locked from
+   * reading it to booking, so two refunds of one charge cannot both take its last cents.
    */
-  settle(entry: LedgerEntry, fingerprint: string, reply?: StoredReply): void {
-    // A refund's currency is its charge's, already the shared copy.
-    const kept: LedgerEntry =
-      entry.kind === 'charge'
-        ? { ...entry, currency: shared(entry.currency), last4: shared(entry.last4) }
-        : entry;
-    this.booked.set(kept.id, kept);
-    this.byKey.set(kept.idempotency_key, { fingerprint, entry: kept, ...(reply && { reply }) });
-    this.attempts.delete(kept.idempotency_key);
-    if (kept.kind === 'refund') {
-      this.refunded.set(kept.charge_id, this.refundedAmount(kept.charge_id) + kept.amount);
+  async bookRefund(
+    chargeId: string,
+    fingerprint: string,
+    refundFor: (charge: ChargeToRefund) => RefundEntry,
+  ): Promise<Booking<RefundEntry>> {
+    const refund = await inTransaction(this.pool, async (tx) => {
+      const entry = refundFor(await lockedCharge(tx, chargeId));
+      const { rowCount } = await tx.query(
+        `INSERT INTO gateway_ledger (id, kind, idempotency_key, fingerprint, status, amount,
+            currency, charge_id, created_at)
+         VALUES ($1, 'refund', $2, $3, 'succeeded', $4, $5, $6, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+        [
+          entry.id,
+          entry.idempotency_key,
+          fingerprint,
+          entry.amount,
+          entry.currency,
+          chargeId,
+          entry.created_at,
+        ],
+      );
+      return { entry, booked: rowCount === 1 };
+    });
+    return this.afterBooking(refund.entry, fingerprint, refund.booked);
+  }
+
+  private async afterBooking<E extends LedgerEntry>(
+    entry: E,
+    fingerprint: string,
+    booked: boolean,
+  ): Promise<Booking<E>> {
+    const key = entry.idempotency_key;
+    if (booked) {
+      this.attempts.delete(key);
+      return { kind: 'booked', entry };
     }
-  }
-
-  capturedCharge(id: string): ChargeEntry | undefined {
-    const entry = this.booked.get(id);
-    return entry?.kind === 'charge' && entry.status === 'captured' ? entry : undefined;
-  }
-
-  chargeExists(id: string): boolean {
-    return this.booked.get(id)?.kind === 'charge';
-  }
-
-  refundedAmount(chargeId: string): number {
-    return this.refunded.get(chargeId) ?? 0;
+    const settled = await this.lookup(key, fingerprint);
+    if (settled.kind === 'new') throw new Error(`idempotency key ${key} neither booked nor found`);
+    return settled;
   }
 }
 
-/**
- * One copy of each short string the entries repeat. Bounded by what such fields can hold:
- * three-letter currencies and four digits make at most 27,576 strings.
- */
-const sharedStrings = new Map<string, string>();
-function shared(value: string): string {
-  if (value.length > 4) return value;
-  const known = sharedStrings.get(value);
-  if (known !== undefined) return known;
-  sharedStrings.set(value, value);
-  return value;
+async function lockedCharge(tx: PoolClient, chargeId: string): Promise<ChargeToRefund> {
+  const { rows } = await tx.query<LedgerRow>(
+    `SELECT ${COLUMNS} FROM gateway_ledger WHERE id = $1 FOR UPDATE`,
+    [chargeId],
+  );
+  const entry = rows[0] && entryOf(rows[0]);
+  if (entry?.kind !== 'charge') return { kind: 'missing' };
+  if (entry.status !== 'captured') return { kind: 'not_captured' };
+  const { rows: sums } = await tx.query<{ refunded: number }>(
+    `SELECT coalesce(sum(amount), 0)::int AS refunded FROM gateway_ledger WHERE charge_id = $1`,
+    [chargeId],
+  );
+  return { kind: 'captured', entry, refunded: sums[0]?.refunded ?? 0 };
 }

@@ -2,8 +2,28 @@ import { createHash, randomUUID } from 'node:crypto';
 import { badRequest, HttpProblem } from '../api/problem';
 import { brandOf, issueToken, parseToken, scenarioOf } from './cards';
 import type { ChargeRequest, RefundRequest, TokenRequest } from './codecs';
-import { Ledger, resourceOf, type ChargeEntry, type DeclineCode, type StoredReply } from './ledger';
+import type {
+  Booking,
+  ChargeEntry,
+  ChargeToRefund,
+  DeclineCode,
+  Ledger,
+  LedgerEntry,
+  RefundEntry,
+} from './ledger';
 import type { GatewayOptions } from './options';
+
+/** A response the gateway gave for an idempotency key, replayed to every repeat. */
+export interface StoredReply {
+  status: number;
+  body: unknown;
+}
+
+/** A ledger entry as the API shows it: `object` names the resource, as gateways do. */
+export function resourceOf(entry: LedgerEntry): Record<string, unknown> {
+  const { kind, ...fields } = entry;
+  return { object: kind, ...fields };
+}
 
 /** What a charge or refund answers, and whether the answer is to be held back (a timeout). */
 export interface Outcome {
@@ -51,12 +71,39 @@ const DECLINE_MESSAGES: Record<DeclineCode, string> = {
   insufficient_funds: 'The card has insufficient funds',
 };
 
+/** What a settled entry answers: the entry with 201, or a declined charge's 402. */
+function replyFor(entry: LedgerEntry): StoredReply {
+  if (entry.kind === 'charge' && entry.decline_code) {
+    const code = entry.decline_code;
+    return { status: 402, body: paymentProblem(402, code, DECLINE_MESSAGES[code]).toProblem() };
+  }
+  return { status: 201, body: resourceOf(entry) };
+}
+
+const keyReused = () =>
+  paymentProblem(
+    409,
+    'idempotency_key_reused',
+    'This idempotency key was used with a different request',
+  );
+
+/** A request whose key was settled (or taken by another request) before it could book. */
+function outcomeOfSettled(settled: Exclude<Booking<LedgerEntry>, { kind: 'booked' }>): Outcome {
+  if (settled.kind === 'conflict') throw keyReused();
+  return { reply: replyFor(settled.entry), hold: false };
+}
+
 /**
- * The gateway's decisions, free of HTTP: tokenize, charge, refund. Everything from the
- * idempotency lookup to booking the result runs without an await, so two requests with the
- * same key can never both charge.
+ * The gateway's decisions, free of HTTP: tokenize, charge, refund. A request whose key is
+ * settled gets the settled answer at once; a new one waits `pause` (the configured latency),
+ * is decided and booked. The ledger's unique key, not this code, keeps two requests with one
+ * key from both charging.
  */
-export function createProcessing(options: GatewayOptions, ledger: Ledger) {
+export function createProcessing(
+  options: GatewayOptions,
+  ledger: Ledger,
+  pause: () => Promise<void> = () => Promise.resolve(),
+) {
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => new Date());
   const transientFailures = options.transientFailures ?? 0;
@@ -79,18 +126,29 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
     return { token: issueToken(tokenized), brand: tokenized.brand, last4: tokenized.last4 };
   }
 
-  function charge(req: ChargeRequest): Outcome {
+  /**
+   * The settled answer when `key` was settled before, else undefined once the request may go
+   * on: after the latency, and unless it is one of the key's first `transientFailures`.
+   */
+  async function settledOrReady(key: string, fingerprint: string): Promise<Outcome | undefined> {
+    const seen = await ledger.lookup(key, fingerprint);
+    if (seen.kind !== 'new') return outcomeOfSettled(seen);
+    await pause();
+    if (ledger.attempt(key) <= transientFailures) {
+      return gatewayError(503, 'The gateway is temporarily unavailable');
+    }
+    return undefined;
+  }
+
+  async function charge(req: ChargeRequest): Promise<Outcome> {
     const card = parseToken(req.token);
     if (!card) {
       throw badRequest([{ field: 'body.token', message: 'is not a token issued by this gateway' }]);
     }
     const key = req.idempotency_key;
     const fingerprint = fingerprintOf(['charge', req.amount, req.currency, req.token]);
-    const seen = replayOrConflict(key, fingerprint);
-    if (seen) return seen;
-    if (ledger.attempt(key) <= transientFailures) {
-      return gatewayError(503, 'The gateway is temporarily unavailable');
-    }
+    const early = await settledOrReady(key, fingerprint);
+    if (early) return early;
 
     let decline: DeclineCode | undefined;
     let hold = false;
@@ -131,70 +189,59 @@ export function createProcessing(options: GatewayOptions, ledger: Ledger) {
       last4: card.last4,
       created_at: now().toISOString(),
     };
-    const declined: StoredReply | undefined = decline && {
-      status: 402,
-      body: paymentProblem(402, decline, DECLINE_MESSAGES[decline]).toProblem(),
-    };
-    ledger.settle(entry, fingerprint, declined);
-    const reply = declined ?? { status: 201, body: resourceOf(entry) };
+    const booking = await ledger.bookCharge(entry, fingerprint);
+    if (booking.kind !== 'booked') return outcomeOfSettled(booking);
     options.logger?.info(
       { charge_id: entry.id, idempotency_key: key, status: entry.status, amount: req.amount },
       'payment-gateway: charge settled',
     );
-    return { reply, hold };
+    return { reply: replyFor(entry), hold };
   }
 
-  function refund(req: RefundRequest): Outcome {
+  async function refund(req: RefundRequest): Promise<Outcome> {
     const key = req.idempotency_key;
     const fingerprint = fingerprintOf(['refund', req.charge_id, req.amount ?? null]);
-    const seen = replayOrConflict(key, fingerprint);
-    if (seen) return seen;
-    if (ledger.attempt(key) <= transientFailures) {
-      return gatewayError(503, 'The gateway is temporarily unavailable');
-    }
-    const charge = ledger.capturedCharge(req.charge_id);
-    if (!charge) {
-      throw ledger.chargeExists(req.charge_id)
-        ? paymentProblem(400, 'charge_not_captured', 'Only a captured charge can be refunded')
-        : paymentProblem(404, 'charge_not_found', 'No charge has this id');
-    }
-    const remaining = charge.amount - ledger.refundedAmount(charge.id);
-    const amount = req.amount ?? remaining;
-    if (remaining === 0) {
-      throw paymentProblem(400, 'charge_already_refunded', 'The charge is refunded in full');
-    }
-    if (amount > remaining) {
-      throw paymentProblem(400, 'amount_too_large', `At most ${remaining} can be refunded`);
-    }
-    const entry = {
-      kind: 'refund' as const,
-      id: `re_${randomId()}`,
-      idempotency_key: key,
-      charge_id: charge.id,
-      status: 'succeeded' as const,
-      amount,
-      currency: charge.currency,
-      created_at: now().toISOString(),
+    const early = await settledOrReady(key, fingerprint);
+    if (early) return early;
+    const refundOf = (charge: ChargeToRefund): RefundEntry => {
+      if (charge.kind === 'missing') {
+        throw paymentProblem(404, 'charge_not_found', 'No charge has this id');
+      }
+      if (charge.kind === 'not_captured') {
+        throw paymentProblem(400, 'charge_not_captured', 'Only a captured charge can be refunded');
+      }
+      const remaining = charge.entry.amount - charge.refunded;
+      const amount = req.amount ?? remaining;
+      if (remaining === 0) {
+        throw paymentProblem(400, 'charge_already_refunded', 'The charge is refunded in full');
+      }
+      if (amount > remaining) {
+        throw paymentProblem(400, 'amount_too_large', `At most ${remaining} can be refunded`);
+      }
+      return {
+        kind: 'refund',
+        id: `re_${randomId()}`,
+        idempotency_key: key,
+        charge_id: charge.entry.id,
+        status: 'succeeded',
+        amount,
+        currency: charge.entry.currency,
+        created_at: now().toISOString(),
+      };
     };
-    ledger.settle(entry, fingerprint);
-    const reply = { status: 201, body: resourceOf(entry) };
+    const booking = await ledger.bookRefund(req.charge_id, fingerprint, refundOf);
+    if (booking.kind !== 'booked') return outcomeOfSettled(booking);
+    const entry = booking.entry;
     options.logger?.info(
-      { refund_id: entry.id, charge_id: charge.id, idempotency_key: key, amount },
+      {
+        refund_id: entry.id,
+        charge_id: entry.charge_id,
+        idempotency_key: key,
+        amount: entry.amount,
+      },
       'payment-gateway: refund settled',
     );
-    return { reply, hold: false };
-  }
-
-  function replayOrConflict(key: string, fingerprint: string): Outcome | undefined {
-    const seen = ledger.lookup(key, fingerprint);
-    if (seen.kind === 'conflict') {
-      throw paymentProblem(
-        409,
-        'idempotency_key_reused',
-        'This idempotency key was used with a different request',
-      );
-    }
-    return seen.kind === 'replay' ? { reply: seen.reply, hold: false } : undefined;
+    return { reply: replyFor(entry), hold: false };
   }
 
   return { tokenize, charge, refund };

@@ -19,14 +19,16 @@ import { gatedStore, startRunnersWith } from './harness-extra';
 // A card that is not a test card: the gateway applies its rates (timeouts) to it.
 const RATED_CARD = '4111111111111111';
 
-const refundsOf = (h: Harness, orderId: string) => {
-  const captures = h.gateway.ledger.capturesFor(orderId);
-  return h.gateway.ledger
-    .entries()
-    .filter((e) => e.kind === 'refund' && captures.some((c) => c.id === e.charge_id));
+const refundsOf = async (h: Harness, orderId: string) => {
+  const captures = await h.gateway.ledger.capturesFor(orderId);
+  return (await h.gateway.ledger.entries()).filter(
+    (e) => e.kind === 'refund' && captures.some((c) => c.id === e.charge_id),
+  );
 };
-const chargesOf = (h: Harness, orderId: string) =>
-  h.gateway.ledger.entries().filter((e) => e.kind === 'charge' && e.idempotency_key === orderId);
+const chargesOf = async (h: Harness, orderId: string) =>
+  (await h.gateway.ledger.entries()).filter(
+    (e) => e.kind === 'charge' && e.idempotency_key === orderId,
+  );
 
 /** Cancels again and checks nothing at all was written. */
 async function expectSecondCancelIsNoOp(h: Harness, orderId: string) {
@@ -68,7 +70,7 @@ describe('cancel at every state before shipping', () => {
     const stock = await inventory(h, a);
     expect(stock).toMatchObject({ onHand: 10, reserved: 0 });
     expect(reservationOf(stock, orderId)).toBeUndefined();
-    expect(chargesOf(h, orderId)).toEqual([]);
+    expect(await chargesOf(h, orderId)).toEqual([]);
     expect(await paymentEventTypes(h, orderId)).toEqual([]);
     expect((await orderState(h, orderId)).status).toBe('cancelled');
   });
@@ -101,8 +103,8 @@ describe('cancel at every state before shipping', () => {
     expect(types).not.toContain('OrderProcessed');
     expect(types.filter((t) => t === 'OrderCancelled')).toHaveLength(1);
     expect((await orderState(h, orderId)).status).toBe('cancelled');
-    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
-    expect(refundsOf(h, orderId)).toHaveLength(1);
+    expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+    expect(await refundsOf(h, orderId)).toHaveLength(1);
     expect(await paymentEventTypes(h, orderId)).toEqual([
       'PaymentRequested',
       'PaymentCaptured',
@@ -110,7 +112,7 @@ describe('cancel at every state before shipping', () => {
     ]);
     expect(await inventory(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
     await expectSecondCancelIsNoOp(h, orderId);
-    expect(refundsOf(h, orderId)).toHaveLength(1);
+    expect(await refundsOf(h, orderId)).toHaveLength(1);
   });
 
   it('processed: a second cancel after the refund changes nothing', async () => {
@@ -129,7 +131,7 @@ describe('cancel at every state before shipping', () => {
     const sentinel = await placeOrder(h, [{ productId: b, quantity: 1 }], TEST_CARDS.succeeds);
     await waitForStatus(h, sentinel, 'processed');
     expect(await inventory(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
-    expect(refundsOf(h, orderId)).toHaveLength(1);
+    expect(await refundsOf(h, orderId)).toHaveLength(1);
     expect((await orderState(h, orderId)).status).toBe('cancelled');
   });
 
@@ -169,13 +171,13 @@ describe('cancel at stock_reserved (slow gateway)', () => {
     await expectSecondCancelIsNoOp(h, orderId);
     expect(await waitForNoReservation(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
     await waitFor(async () => (await orderState(h, orderId)).refund !== null, 'refunded');
-    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
-    expect(refundsOf(h, orderId)).toHaveLength(1);
+    expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+    expect(await refundsOf(h, orderId)).toHaveLength(1);
     const types = await orderEventTypes(h, orderId);
     expect(types).not.toContain('OrderProcessed');
     expect((await orderState(h, orderId)).status).toBe('cancelled');
     await expectSecondCancelIsNoOp(h, orderId);
-    expect(refundsOf(h, orderId)).toHaveLength(1);
+    expect(await refundsOf(h, orderId)).toHaveLength(1);
     expect(await inventory(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
   }, 15_000);
 });
@@ -200,11 +202,11 @@ describe('gateway timeouts', () => {
       const order = await waitForStatus(h, orderId, 'processed');
       await waitFor(async () => (await inventory(h, a)).onHand === 8, 'committed');
       expect((await inventory(h, a)).reserved).toBe(0);
-      const charges = chargesOf(h, orderId);
+      const charges = await chargesOf(h, orderId);
       expect(charges).toHaveLength(1);
       expect(charges[0]).toMatchObject({ status: 'captured', amount: order.totalPrice });
       expect(order.capture?.paymentId).toBe(charges[0]!.id);
-      expect(refundsOf(h, orderId)).toEqual([]);
+      expect(await refundsOf(h, orderId)).toEqual([]);
       expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
     }, 15_000);
   });
@@ -232,22 +234,29 @@ describe('gateway timeouts', () => {
       const order = await orderState(h, orderId);
 
       if (order.status === 'processed') {
-        expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
-        expect(refundsOf(h, orderId)).toEqual([]);
+        expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+        expect(await refundsOf(h, orderId)).toEqual([]);
       } else {
         expect(order.failureReason).toMatch(/payment gateway unavailable.*timeout/);
         expect(await waitForNoReservation(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
         // The gateway still settles the charge it was working on: the money was taken.
-        await waitFor(() => chargesOf(h, orderId).length > 0, 'the late charge settled');
+        await waitFor(
+          async () => (await chargesOf(h, orderId)).length > 0,
+          'the late charge settled',
+        );
         // It must be given back, once.
         const evidence = async () =>
           JSON.stringify({
-            ledger: h.gateway.ledger.entries().map((e) => [e.kind, e.idempotency_key, e.status]),
+            ledger: (await h.gateway.ledger.entries()).map((e) => [
+              e.kind,
+              e.idempotency_key,
+              e.status,
+            ]),
             order: await orderEventTypes(h, orderId),
             payment: await paymentEventTypes(h, orderId),
           });
         await waitFor(
-          () => refundsOf(h, orderId).length === 1,
+          async () => (await refundsOf(h, orderId)).length === 1,
           'the late capture of a failed order refunded',
           8_000,
         ).catch(async (error: Error) => {
@@ -255,7 +264,7 @@ describe('gateway timeouts', () => {
         });
         expect((await orderState(h, orderId)).status).toBe('failed');
         // Every attempt the client sent was answered by now: still one capture, never two.
-        expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+        expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
       }
     }, 20_000);
   });

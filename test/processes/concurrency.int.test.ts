@@ -93,13 +93,13 @@ it('never oversells under 200 concurrent orders; stock and ledger agree at rest'
 
   // The gateway charged each processed order exactly once, for its total, and no failed one.
   for (const id of processed) {
-    const captures = h.gateway.ledger.capturesFor(id);
+    const captures = await h.gateway.ledger.capturesFor(id);
     expect(captures).toHaveLength(1);
     expect(captures[0]!.amount).toBe(final.get(id)!.totalPrice);
   }
-  const charges = h.gateway.ledger.entries().filter((e) => e.kind === 'charge');
+  const charges = (await h.gateway.ledger.entries()).filter((e) => e.kind === 'charge');
   const failedSet = new Set(failed);
   expect(charges.filter((c) => failedSet.has(c.idempotency_key))).toEqual([]);
   expect(charges).toHaveLength(processed.length);
-  expect(h.gateway.ledger.entries().filter((e) => e.kind === 'refund')).toEqual([]);
+  expect((await h.gateway.ledger.entries()).filter((e) => e.kind === 'refund')).toEqual([]);
 }, 90_000);

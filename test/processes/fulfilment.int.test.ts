@@ -48,8 +48,10 @@ const paymentTokens = async (orderId: string) =>
     )
   ).rows;
 
-const charges = (orderId: string) =>
-  h.gateway.ledger.entries().filter((e) => e.kind === 'charge' && e.idempotency_key === orderId);
+const charges = async (orderId: string) =>
+  (await h.gateway.ledger.entries()).filter(
+    (e) => e.kind === 'charge' && e.idempotency_key === orderId,
+  );
 
 describe('fulfilment: payment', () => {
   it('reserves, charges once, processes and commits the stock', async () => {
@@ -72,7 +74,7 @@ describe('fulfilment: payment', () => {
     await waitFor(async () => (await inventory(h, b)).onHand === 4, 'stock of b committed');
     expect((await inventory(h, a)).reserved).toBe(0);
     expect((await inventory(h, b)).reserved).toBe(0);
-    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+    expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
     expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
     expect(await orderEventTypes(h, orderId)).toEqual(PROCESSED_ORDER_EVENTS);
     // The gateway token goes once the capture is recorded and the order processed.
@@ -89,7 +91,7 @@ describe('fulfilment: payment', () => {
     const stock = await waitForNoReservation(h, a);
     expect(stock.onHand).toBe(10);
     expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentFailed']);
-    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(0);
+    expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(0);
   });
 
   it('fails an order whose gateway keeps erroring, naming the gateway', async () => {
@@ -160,7 +162,7 @@ describe('fulfilment: stock', () => {
     expect(types.filter((t) => t === 'OrderStockReservationFailed')).toHaveLength(3);
     expect((await waitForNoReservation(h, plenty)).onHand).toBe(50);
     expect((await waitForNoReservation(h, short)).onHand).toBe(1);
-    expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(0);
+    expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(0);
   });
 });
 
@@ -177,8 +179,8 @@ describe('fulfilment: cancellation and restarts', () => {
     await waitFor(async () => (await inventory(h, a)).onHand === 10, 'stock returned');
     // Returned once, whatever the two reactors did.
     expect(await inventory(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
-    const refunds = h.gateway.ledger.entries().filter((e) => e.kind === 'refund');
-    const [capture] = h.gateway.ledger.capturesFor(orderId);
+    const refunds = (await h.gateway.ledger.entries()).filter((e) => e.kind === 'refund');
+    const [capture] = await h.gateway.ledger.capturesFor(orderId);
     expect(refunds.filter((r) => r.kind === 'refund' && r.charge_id === capture?.id)).toHaveLength(
       1,
     );
@@ -210,7 +212,7 @@ describe('fulfilment: cancellation and restarts', () => {
     for (const orderId of orders) await waitForStatus(h, orderId, 'processed');
     await waitFor(async () => (await inventory(h, a)).onHand === 100 - 60, 'all committed');
     expect((await inventory(h, a)).reserved).toBe(0);
-    for (const orderId of orders) expect(charges(orderId)).toHaveLength(1);
+    for (const orderId of orders) expect(await charges(orderId)).toHaveLength(1);
   });
 
   it('finishes an order that crashed between its capture and the payment stream', async () => {
@@ -272,7 +274,7 @@ describe('fulfilment: cancellation and restarts', () => {
     await waitForStatus(h, orderId, 'processed');
     expect(await paymentEventTypes(h, orderId)).toEqual(['PaymentRequested', 'PaymentCaptured']);
     expect(await orderEventTypes(h, orderId)).toEqual(PROCESSED_ORDER_EVENTS);
-    expect(charges(orderId)).toHaveLength(1);
+    expect(await charges(orderId)).toHaveLength(1);
     await waitFor(async () => (await inventory(h, a)).onHand === 8, 'stock committed');
   });
 });

@@ -56,7 +56,7 @@ export async function createHarness(
   const pool = new Pool({ connectionString: db.connectionString, max: 10 });
   pool.on('error', () => undefined);
   await migrate(pool, [processMigrations]);
-  const gateway = createPaymentGateway(gatewayOptions);
+  const gateway = createPaymentGateway(pool, gatewayOptions);
   const server: RunningGateway = await gateway.listen(0, '127.0.0.1');
   const client = createPaymentClient({
     baseUrl: server.url,

@@ -25,11 +25,11 @@ afterAll(async () => {
   await h.close();
 });
 
-const refundsOf = (orderId: string) => {
-  const [capture] = h.gateway.ledger.capturesFor(orderId);
-  return h.gateway.ledger
-    .entries()
-    .filter((e) => e.kind === 'refund' && e.charge_id === capture?.id);
+const refundsOf = async (orderId: string) => {
+  const [capture] = await h.gateway.ledger.capturesFor(orderId);
+  return (await h.gateway.ledger.entries()).filter(
+    (e) => e.kind === 'refund' && e.charge_id === capture?.id,
+  );
 };
 
 it('expires a reservation held unpaid: order failed, stock released, late capture refunded', async () => {
@@ -42,7 +42,7 @@ it('expires a reservation held unpaid: order failed, stock released, late captur
   expect(await waitForNoReservation(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
   // The charge the gateway was still working on lands afterwards and is given back.
   await waitFor(async () => (await orderState(h, orderId)).refund !== null, 'refunded');
-  expect(refundsOf(orderId)).toHaveLength(1);
+  expect(await refundsOf(orderId)).toHaveLength(1);
   expect((await orderState(h, orderId)).status).toBe('failed');
   expect((await inventory(h, a)).onHand).toBe(10);
 });
@@ -57,7 +57,7 @@ it('releases the stock of an order cancelled at stock_reserved and refunds the l
   await cancelOrder(h, orderId);
   expect(await waitForNoReservation(h, a)).toMatchObject({ onHand: 10, reserved: 0 });
   await waitFor(async () => (await orderState(h, orderId)).refund !== null, 'refunded');
-  expect(refundsOf(orderId)).toHaveLength(1);
-  expect(h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
+  expect(await refundsOf(orderId)).toHaveLength(1);
+  expect(await h.gateway.ledger.capturesFor(orderId)).toHaveLength(1);
   expect((await orderState(h, orderId)).status).toBe('cancelled');
 });

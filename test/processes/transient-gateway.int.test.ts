@@ -26,9 +26,9 @@ it('rides out gateway errors: processed, exactly one charge in the ledger', asyn
 
   await waitForStatus(h, orderId, 'processed');
   await waitFor(async () => (await inventory(h, a)).onHand === 8, 'committed');
-  const charges = h.gateway.ledger
-    .entries()
-    .filter((e) => e.kind === 'charge' && e.idempotency_key === orderId);
+  const charges = (await h.gateway.ledger.entries()).filter(
+    (e) => e.kind === 'charge' && e.idempotency_key === orderId,
+  );
   expect(charges).toHaveLength(1);
   expect(charges[0]).toMatchObject({ status: 'captured' });
 });

@@ -45,7 +45,7 @@ export async function apiHarness(): Promise<ApiHarness> {
   const { logger, lines } = capturingLogger();
   const runners: ConsumerRunner[] = startProjections(pool, store, logger, { pollMs: 50 });
   await ensureAdmin(pool, ADMIN.email, ADMIN.password);
-  const gateway: RunningGateway = await createPaymentGateway({ logger }).listen(0);
+  const gateway: RunningGateway = await createPaymentGateway(pool, { logger }).listen(0);
   const rebuilds = new ProjectionRebuilds(pool, store, { logger });
   const app = buildApi({
     pool,

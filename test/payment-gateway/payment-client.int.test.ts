@@ -17,9 +17,11 @@ import {
   type PaymentClientOptions,
 } from '../../src/processes/payment-client';
 import { freePort } from '../support/free-port';
+import { gatewayBooks } from './books';
 
 const CARD = { exp_month: 12, exp_year: 2099, cvc: '123' };
 const running: RunningGateway[] = [];
+const books = gatewayBooks();
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()));
@@ -30,7 +32,7 @@ async function setup(
   gatewayOptions: GatewayOptions = {},
   clientOptions: Partial<PaymentClientOptions> = {},
 ) {
-  const gateway: PaymentGateway = createPaymentGateway(gatewayOptions);
+  const gateway: PaymentGateway = createPaymentGateway(books.pool(), gatewayOptions);
   const server = await gateway.listen(0, '127.0.0.1');
   running.push(server);
   const waits: number[] = [];
@@ -58,7 +60,7 @@ describe('payment client: charge', () => {
   it('captures with the order id as idempotency key', async () => {
     const { gateway, client, waits, tokenFor } = await setup();
     const result = await client.charge({ ...charge, token: await tokenFor(TEST_CARDS.succeeds) });
-    const [capture] = gateway.ledger.capturesFor('order-1');
+    const [capture] = await gateway.ledger.capturesFor('order-1');
     expect(result).toEqual({ kind: 'captured', chargeId: capture?.id });
     expect(waits).toEqual([]);
   });
@@ -71,7 +73,7 @@ describe('payment client: charge', () => {
     const result = await client.charge({ ...charge, token: await tokenFor(card) });
     expect(result).toEqual({ kind: 'declined', reason });
     expect(waits).toEqual([]);
-    expect(gateway.ledger.entries()).toHaveLength(1);
+    expect(await gateway.ledger.entries()).toHaveLength(1);
   });
 
   it('retries gateway errors, then captures once', async () => {
@@ -79,7 +81,7 @@ describe('payment client: charge', () => {
     const result = await client.charge({ ...charge, token: await tokenFor(TEST_CARDS.succeeds) });
     expect(result.kind).toBe('captured');
     expect(waits).toHaveLength(2);
-    expect(gateway.ledger.capturesFor('order-1')).toHaveLength(1);
+    expect(await gateway.ledger.capturesFor('order-1')).toHaveLength(1);
   });
 
   it('gives up after `attempts` with unavailable, waiting a growing backoff between', async () => {
@@ -91,7 +93,7 @@ describe('payment client: charge', () => {
     expect(result).toEqual({ kind: 'unavailable', reason: 'gateway_error', attempts: 5 });
     // Full jitter at random 0.5: half of 100, 200, 400, 800.
     expect(waits).toEqual([50, 100, 200, 400]);
-    expect(gateway.ledger.entries()).toEqual([]);
+    expect(await gateway.ledger.entries()).toEqual([]);
   });
 
   it('times out a held answer and retries with the same key: one capture', async () => {
@@ -103,7 +105,7 @@ describe('payment client: charge', () => {
     const result = await client.charge({ ...charge, token: await tokenFor('5555555555554444') });
     expect(result.kind).toBe('captured');
     expect(waits).toHaveLength(1);
-    expect(gateway.ledger.capturesFor('order-1')).toHaveLength(1);
+    expect(await gateway.ledger.capturesFor('order-1')).toHaveLength(1);
   });
 
   it('times out a slow gateway on every attempt without charging twice', async () => {
@@ -122,7 +124,7 @@ describe('payment client: charge', () => {
     // and answers after all of them were handled.
     const patient = createPaymentClient({ ...options, timeoutMs: 5_000 });
     const later = await patient.charge({ ...charge, token });
-    const captures = gateway.ledger.capturesFor('order-1');
+    const captures = await gateway.ledger.capturesFor('order-1');
     expect(captures).toHaveLength(1);
     expect(later).toEqual({ kind: 'captured', chargeId: captures[0]?.id });
   });
@@ -164,7 +166,7 @@ describe('payment client: refund and tokenize', () => {
     expect(first.kind).toBe('refunded');
     expect(await client.refund(refund)).toEqual(first);
     expect(waits).toHaveLength(2);
-    const refunds = gateway.ledger.entries().filter((e) => e.kind === 'refund');
+    const refunds = (await gateway.ledger.entries()).filter((e) => e.kind === 'refund');
     expect(refunds).toEqual([
       expect.objectContaining({ amount: 2500, idempotency_key: 'order-1:refund' }),
     ]);
@@ -218,7 +220,11 @@ describe('payment client: a burst of charges', () => {
     const run = spawnSync(
       process.execPath,
       ['-r', '@swc-node/register', path.join(__dirname, 'fixtures', 'burst.ts')],
-      { encoding: 'utf8', timeout: 60_000 },
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, BURST_DATABASE_URL: books.connectionString() },
+      },
     );
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ captured: 20, stopped: 20 });

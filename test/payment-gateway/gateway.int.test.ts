@@ -7,12 +7,15 @@ import {
   TEST_CARDS,
   type GatewayOptions,
 } from '../../src/payment-gateway';
+import { gatewayBooks } from './books';
 
 const NOW = new Date('2030-06-15T12:00:00Z');
 const OTHER_CARD = '5555555555554444';
 
+const books = gatewayBooks();
+
 function gatewayWith(options: GatewayOptions = {}) {
-  const gateway = createPaymentGateway({ now: () => NOW, ...options });
+  const gateway = createPaymentGateway(books.pool(), { now: () => NOW, ...options });
   const http = request(gateway.app.callback());
   const tokenFor = async (card_number: string): Promise<string> => {
     const res = await http
@@ -86,7 +89,7 @@ describe('payment gateway: test cards', () => {
     const { gateway, tokenFor, charge } = gatewayWith();
     const res = await charge(await tokenFor(TEST_CARDS.succeeds), 'order-1').expect(201);
     expect(bodyOf(res)).toMatchObject({ status: 'captured', amount: 1999, currency: 'EUR' });
-    expect(gateway.ledger.capturesFor('order-1')).toHaveLength(1);
+    expect(await gateway.ledger.capturesFor('order-1')).toHaveLength(1);
   });
 
   it.each([
@@ -99,7 +102,7 @@ describe('payment gateway: test cards', () => {
     expect(bodyOf(res).error?.code).toBe(code);
     expect(res.type).toBe('application/problem+json');
     expect(bodyOf(await charge(token, 'order-2').expect(402)).error?.code).toBe(code);
-    expect(gateway.ledger.entries().map((e) => e.status)).toEqual(['declined', 'declined']);
+    expect((await gateway.ledger.entries()).map((e) => e.status)).toEqual(['declined', 'declined']);
   });
 
   it('fails 4000000000000119 with a gateway error on every attempt, settling nothing', async () => {
@@ -109,7 +112,7 @@ describe('payment gateway: test cards', () => {
       const res = await charge(token, 'order-1').expect(502);
       expect(bodyOf(res).error?.code).toBe('gateway_error');
     }
-    expect(gateway.ledger.entries()).toEqual([]);
+    expect(await gateway.ledger.entries()).toEqual([]);
   });
 
   it('refuses a token it never issued, naming the field', async () => {
@@ -135,7 +138,7 @@ describe('payment gateway: idempotency', () => {
     const first = await charge(token, 'order-1').expect(201);
     const second = await charge(token, 'order-1').expect(201);
     expect(second.body).toEqual(first.body);
-    expect(gateway.ledger.entries()).toHaveLength(1);
+    expect(await gateway.ledger.entries()).toHaveLength(1);
   });
 
   it('replays a decline too, without asking the issuer again', async () => {
@@ -146,7 +149,7 @@ describe('payment gateway: idempotency', () => {
     const token = await tokenFor(OTHER_CARD);
     const first = await charge(token, 'order-1');
     for (let i = 0; i < 5; i++) expect((await charge(token, 'order-1')).body).toEqual(first.body);
-    expect(gateway.ledger.entries()).toHaveLength(1);
+    expect(await gateway.ledger.entries()).toHaveLength(1);
   });
 
   it('refuses the same key with another body with 409', async () => {
@@ -155,7 +158,7 @@ describe('payment gateway: idempotency', () => {
     await charge(token, 'order-1', 1000).expect(201);
     const res = await charge(token, 'order-1', 2000).expect(409);
     expect(bodyOf(res).error?.code).toBe('idempotency_key_reused');
-    expect(gateway.ledger.entries()).toHaveLength(1);
+    expect(await gateway.ledger.entries()).toHaveLength(1);
   });
 
   it('charges once when requests with one key race', async () => {
@@ -164,16 +167,73 @@ describe('payment gateway: idempotency', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => charge(token, 'order-1')));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
     expect(new Set(answers.map((a) => bodyOf(a).id)).size).toBe(1);
-    expect(gateway.ledger.capturesFor('order-1')).toHaveLength(1);
+    expect(await gateway.ledger.capturesFor('order-1')).toHaveLength(1);
+  });
+});
+
+describe('payment gateway: books that outlive the process', () => {
+  it('answers a key settled before a restart with what it settled, charging nothing more', async () => {
+    const before = gatewayWith();
+    const token = await before.tokenFor(TEST_CARDS.succeeds);
+    const first = await before.charge(token, 'order-1').expect(201);
+    const declinedToken = await before.tokenFor(TEST_CARDS.declined);
+    const declined = await before.charge(declinedToken, 'order-2');
+
+    // A new gateway over the same books: what a restarted process finds.
+    const after = gatewayWith();
+    expect((await after.charge(token, 'order-1').expect(201)).body).toEqual(first.body);
+    expect((await after.charge(token, 'order-1', 5).expect(409)).body).toMatchObject({
+      error: { code: 'idempotency_key_reused' },
+    });
+    expect((await after.charge(declinedToken, 'order-2')).body).toEqual(declined.body);
+    const refund = await after.http
+      .post('/v1/refunds')
+      .send({ charge_id: bodyOf(first).id, idempotency_key: 'r-1' })
+      .expect(201);
+    expect(bodyOf(refund)).toMatchObject({ amount: 1999, charge_id: bodyOf(first).id });
+    expect((await after.gateway.ledger.entries()).map((e) => [e.kind, e.idempotency_key])).toEqual([
+      ['charge', 'order-1'],
+      ['charge', 'order-2'],
+      ['refund', 'r-1'],
+    ]);
+  });
+
+  it('charges once when requests with one key race on two gateways', async () => {
+    const [one, two] = [gatewayWith({ latencyMs: 20 }), gatewayWith({ latencyMs: 20 })];
+    const token = await one.tokenFor(TEST_CARDS.succeeds);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? one : two).charge(token, 'order-1')),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
+    expect(new Set(answers.map((a) => bodyOf(a).id)).size).toBe(1);
+    expect(await one.gateway.ledger.capturesFor('order-1')).toHaveLength(1);
+  });
+
+  it('never refunds more than was captured when refunds of one charge race', async () => {
+    const { gateway, http, tokenFor, charge } = gatewayWith();
+    const captured = await charge(await tokenFor(TEST_CARDS.succeeds), 'order-1', 1000);
+    const charge_id = bodyOf(captured).id;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        http.post('/v1/refunds').send({ charge_id, amount: 300, idempotency_key: `r-${i}` }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 400)).toHaveLength(5);
+    expect(await gateway.ledger.refundedAmount(String(charge_id))).toBe(900);
   });
 });
 
 describe('payment gateway: rates', () => {
+  let runs = 0;
   const outcomes = async (options: GatewayOptions, count = 20) => {
     const { tokenFor, charge } = gatewayWith(options);
     const token = await tokenFor(OTHER_CARD);
     const statuses: number[] = [];
-    for (let i = 0; i < count; i++) statuses.push((await charge(token, `order-${i}`)).status);
+    const run = ++runs; // the books outlive a gateway: every run charges keys of its own
+    for (let i = 0; i < count; i++) {
+      statuses.push((await charge(token, `order-${run}-${i}`)).status);
+    }
     return statuses;
   };
 
@@ -208,7 +268,7 @@ describe('payment gateway: rates', () => {
     await charge(token, 'order-1').expect(503);
     await charge(token, 'order-1').expect(201);
     await charge(token, 'order-2').expect(503);
-    expect(gateway.ledger.entries()).toHaveLength(1);
+    expect(await gateway.ledger.entries()).toHaveLength(1);
   });
 });
 
@@ -239,7 +299,7 @@ describe('payment gateway: refunds and ledger', () => {
       ['refund', 'r-1', 400],
       ['refund', 'r-3', 600],
     ]);
-    expect(gateway.ledger.refundedAmount(String(charge_id))).toBe(1000);
+    expect(await gateway.ledger.refundedAmount(String(charge_id))).toBe(1000);
   });
 
   it('refuses to refund an unknown or a declined charge', async () => {
@@ -251,7 +311,7 @@ describe('payment gateway: refunds and ledger', () => {
       .expect(404);
     expect(bodyOf(unknown).error?.code).toBe('charge_not_found');
     expect(declined.status).toBe(402);
-    const [booked] = gateway.ledger.entries();
+    const [booked] = await gateway.ledger.entries();
     expect(booked).toMatchObject({ kind: 'charge', status: 'declined' });
     const notCaptured = await http
       .post('/v1/refunds')
