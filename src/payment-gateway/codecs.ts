@@ -79,3 +79,25 @@ export const RefundRequest = t.exact(
   ]),
 );
 export type RefundRequest = t.TypeOf<typeof RefundRequest>;
+
+/** A whole number from the query string, `min` to `max`. */
+const queryIntIn = (name: string, min: number, max: number) =>
+  refined(name, `must be a whole number from ${min} to ${max}`, (u) => {
+    const n = typeof u === 'string' && /^\d{1,18}$/.test(u) ? Number(u) : NaN;
+    return n >= min && n <= max ? n : undefined;
+  });
+
+export const MAX_LEDGER_PAGE = 1_000;
+
+/**
+ * `GET /v1/ledger`: a page of the books, oldest first. `after`: the `next_cursor` of the
+ * previous page; `idempotency_key`: only what that key booked.
+ */
+export const LedgerQuery = t.exact(
+  t.partial({
+    limit: queryIntIn('Limit', 1, MAX_LEDGER_PAGE),
+    after: queryIntIn('Cursor', 0, Number.MAX_SAFE_INTEGER),
+    idempotency_key: IdempotencyKey,
+  }),
+);
+export type LedgerQuery = t.TypeOf<typeof LedgerQuery>;

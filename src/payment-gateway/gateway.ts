@@ -7,7 +7,7 @@ import { bodyParsing } from '../api/body';
 import { decode } from '../api/decode';
 import { HttpProblem } from '../api/problem';
 import { allowManyWaiters, sleep } from '../consumers/backoff';
-import { ChargeRequest, RefundRequest, TokenRequest } from './codecs';
+import { ChargeRequest, LedgerQuery, MAX_LEDGER_PAGE, RefundRequest, TokenRequest } from './codecs';
 import { Ledger } from './ledger';
 import type { GatewayOptions } from './options';
 import { createProcessing, type Outcome } from './processing';
@@ -32,7 +32,9 @@ export interface PaymentGateway {
  * cards, charges tokens and refunds charges, idempotent by key, with the test cards of
  * DESIGN.md section 8 and configurable latency, declines, errors and timeouts for others.
  *
- * `POST /v1/tokens`, `POST /v1/charges`, `POST /v1/refunds`, `GET /v1/ledger`, `GET /health`.
+ * `POST /v1/tokens`, `POST /v1/charges`, `POST /v1/refunds`, `GET /v1/ledger` (pages of at most
+ * 1,000 entries: `limit`, `after` = the previous page's `next_cursor`, `idempotency_key`),
+ * `GET /health`.
  * Its books are kept in `pool`'s database, whose `gateway_ledger` table must exist
  * (`gatewayMigrations`).
  */
@@ -86,7 +88,13 @@ export function createPaymentGateway(pool: Pool, options: GatewayOptions = {}): 
     await handle(ctx, processing.refund(req));
   });
   router.get('/v1/ledger', async (ctx) => {
-    ctx.body = { entries: await ledger.entries() };
+    const query = decode(LedgerQuery, ctx.query, 'query');
+    const { entries, next } = await ledger.page({
+      limit: query.limit ?? MAX_LEDGER_PAGE,
+      after: query.after ?? 0,
+      ...(query.idempotency_key !== undefined && { key: query.idempotency_key }),
+    });
+    ctx.body = { entries, next_cursor: next === undefined ? null : String(next) };
   });
 
   app.use(problems(options));

@@ -161,12 +161,36 @@ export class Ledger {
     });
   }
 
-  /** Every charge and refund, oldest first. */
+  /** Every charge and refund, oldest first (for tests: the books of a short run). */
   async entries(): Promise<LedgerEntry[]> {
     const { rows } = await this.pool.query<LedgerRow>(
       `SELECT ${COLUMNS} FROM gateway_ledger ORDER BY seq`,
     );
     return rows.map(entryOf);
+  }
+
+  /**
+   * Up to `limit` charges and refunds booked after the cursor `after` (0: from the first),
+   * oldest first, only those under `key` when given; `next` is the cursor of the page that
+   * follows, undefined after the last.
+   */
+  async page(query: {
+    limit: number;
+    after: number;
+    key?: string;
+  }): Promise<{ entries: LedgerEntry[]; next?: number }> {
+    const { rows } = await this.pool.query<LedgerRow & { seq: string }>(
+      `SELECT seq, ${COLUMNS} FROM gateway_ledger
+        WHERE seq > $1 AND ($2::text IS NULL OR idempotency_key = $2)
+        ORDER BY seq LIMIT $3`,
+      [query.after, query.key ?? null, query.limit + 1],
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      entries: page.map(entryOf),
+      ...(rows.length > query.limit && last && { next: Number(last.seq) }),
+    };
   }
 
   /** The captured charges made under an idempotency key: never more than one. */

@@ -59,10 +59,17 @@ interface LedgerEntry {
   charge_id?: string;
 }
 
+/** The gateway's whole books, page after page. */
 async function ledger(): Promise<LedgerEntry[]> {
-  const res = await fetch(`${gatewayBase}/v1/ledger`);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { entries: LedgerEntry[] }).entries;
+  const entries: LedgerEntry[] = [];
+  for (let after: string | null = '0'; after !== null;) {
+    const res = await fetch(`${gatewayBase}/v1/ledger?after=${after}`);
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as { entries: LedgerEntry[]; next_cursor: string | null };
+    entries.push(...page.entries);
+    after = page.next_cursor;
+  }
+  return entries;
 }
 
 async function createProducts(prefix: string, quantities: number[]): Promise<string[]> {

@@ -320,6 +320,37 @@ describe('payment gateway: refunds and ledger', () => {
     expect(bodyOf(notCaptured).error?.code).toBe('charge_not_captured');
   });
 
+  it('lists its books in pages, oldest first, all of them or one key', async () => {
+    const { http, tokenFor, charge } = gatewayWith();
+    const token = await tokenFor(TEST_CARDS.succeeds);
+    for (let i = 1; i <= 5; i++) await charge(token, `order-${i}`, 100 * i).expect(201);
+    const keysOf = (res: { body: unknown }) =>
+      (res.body as { entries: Array<{ idempotency_key: string }> }).entries.map(
+        (e) => e.idempotency_key,
+      );
+
+    const pages: string[][] = [];
+    let after: string | null = '0';
+    while (after !== null) {
+      const res = await http.get('/v1/ledger').query({ limit: 2, after }).expect(200);
+      pages.push(keysOf(res));
+      after = bodyOf(res).next_cursor as string | null;
+    }
+    expect(pages).toEqual([['order-1', 'order-2'], ['order-3', 'order-4'], ['order-5']]);
+
+    const whole = await http.get('/v1/ledger').expect(200);
+    expect(keysOf(whole)).toEqual(['order-1', 'order-2', 'order-3', 'order-4', 'order-5']);
+    expect(bodyOf(whole).next_cursor).toBeNull();
+    const one = await http.get('/v1/ledger').query({ idempotency_key: 'order-4' }).expect(200);
+    expect(bodyOf(one).entries).toEqual([expect.objectContaining({ amount: 400 })]);
+  });
+
+  it('names the bad fields of a ledger query', async () => {
+    const { http } = gatewayWith();
+    const res = await http.get('/v1/ledger').query({ limit: 1001, after: 'x' }).expect(400);
+    expect(fieldsOf(res)).toEqual(['query.after', 'query.limit']);
+  });
+
   it('keeps no card number anywhere in its books', async () => {
     const { http, tokenFor, charge } = gatewayWith();
     await charge(await tokenFor(TEST_CARDS.succeeds), 'order-1').expect(201);
