@@ -110,7 +110,11 @@ function entryOf(row: LedgerRow): LedgerEntry {
  * both found it new, one books, the other gets what the first settled.
  */
 export class Ledger {
-  /** Requests that reached processing, per key not yet settled (`transientFailures`). */
+  /**
+   * Requests that reached processing, per key not yet settled. Counted only under
+   * `transientFailures` (a test setting), so keys that never settle (a gateway-error card)
+   * do not pile up here.
+   */
   private readonly attempts = new Map<string, number>();
   private readonly finds: Batcher<string, { fingerprint: string; entry: LedgerEntry } | undefined>;
   private readonly charges: Batcher<{ entry: ChargeEntry; fingerprint: string }, boolean>;

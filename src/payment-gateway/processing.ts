@@ -134,7 +134,7 @@ export function createProcessing(
     const seen = await ledger.lookup(key, fingerprint);
     if (seen.kind !== 'new') return outcomeOfSettled(seen);
     await pause();
-    if (ledger.attempt(key) <= transientFailures) {
+    if (transientFailures > 0 && ledger.attempt(key) <= transientFailures) {
       return gatewayError(503, 'The gateway is temporarily unavailable');
     }
     return undefined;
