@@ -21,10 +21,17 @@ export interface ProjectionConsumer {
    * round trip that commits on its own, instead of BEGIN, the compare-and-set, each of
    * `handle`'s statements and COMMIT, each waiting its turn on a busy event loop. `handle`
    * stays the way for the rest (an event retried alone, streams held by a parked event), so
-   * the projection builds it from this with `handleWithStatement`.
+   * the projection builds it from this with `handleWithStatement`, or writes the same rows.
+   * A projection that can write only some batches as one statement returns
+   * `NOT_ONE_STATEMENT` for the others: those go through `handle` in a transaction.
    */
-  batchStatement?(events: readonly RecordedEvent[]): BatchStatement | undefined;
+  batchStatement?(
+    events: readonly RecordedEvent[],
+  ): BatchStatement | undefined | typeof NOT_ONE_STATEMENT;
 }
+
+/** `batchStatement`'s answer for a batch it does not write as one statement. */
+export const NOT_ONE_STATEMENT = Symbol('not one statement');
 
 /**
  * A projection's batch as data-modifying common table expressions (`a AS (INSERT ...), b AS

@@ -2,7 +2,7 @@ import { DatabaseError, type PoolClient } from 'pg';
 import type { RecordedEvent } from '../eventstore';
 import { runFencedStatement } from './batch-statement';
 import { inTransaction } from './checkpoints';
-import type { BatchStatement, ProjectionConsumer } from './consumer';
+import { NOT_ONE_STATEMENT, type BatchStatement, type ProjectionConsumer } from './consumer';
 import { heldStreams, lockDeadLetters, parkHeldEvent, parkPoisonEvent } from './dead-letters';
 import { callHandler, HandlerError } from './errors';
 import { advanceCheckpoint, assertLeader, type StepContext, waitBeforeRetry } from './step';
@@ -24,12 +24,15 @@ export async function applyProjectionBatch(
 ): Promise<bigint> {
   const last = events[events.length - 1];
   if (!last) return checkpoint;
-  if (consumer.batchStatement && !ctx.mayHaveParked()) {
-    if (await applyAsOneStatement(ctx, consumer, events, checkpoint, upTo)) {
-      ctx.onProgress(upTo);
-      return upTo;
-    }
-  } else if (events.length > 1) {
+  const asOne =
+    consumer.batchStatement && !ctx.mayHaveParked()
+      ? await applyAsOneStatement(ctx, consumer, events, checkpoint, upTo)
+      : 'not_one_statement';
+  if (asOne === 'committed') {
+    ctx.onProgress(upTo);
+    return upTo;
+  }
+  if (asOne === 'not_one_statement' && events.length > 1) {
     try {
       await inTransaction(ctx.pool, async (tx) => {
         await advanceCheckpoint(ctx, tx, checkpoint, upTo);
@@ -52,11 +55,12 @@ export async function applyProjectionBatch(
 }
 
 /**
- * The batch as the projection's one statement with the checkpoint's move: true when it
- * committed. False when building the statement threw or the server refused it (a fault of
- * the projection's, as a throw from `handle` is): nothing was written, and the batch goes
- * event by event through `handle`, which finds the poison event. Losing the checkpoint and
- * any other failure (the connection) throw.
+ * The batch as the projection's one statement with the checkpoint's move: `committed`, or
+ * `not_one_statement` when the projection writes this batch through `handle` instead.
+ * `refused` when building the statement threw or the server refused it (a fault of the
+ * projection's, as a throw from `handle` is): nothing was written, and the batch goes event
+ * by event through `handle`, which finds the poison event. Losing the checkpoint and any
+ * other failure (the connection) throw.
  */
 async function applyAsOneStatement(
   ctx: StepContext,
@@ -64,19 +68,20 @@ async function applyAsOneStatement(
   events: readonly RecordedEvent[],
   checkpoint: bigint,
   upTo: bigint,
-): Promise<boolean> {
-  let statement: BatchStatement | undefined;
+): Promise<'committed' | 'refused' | 'not_one_statement'> {
+  let statement: BatchStatement | undefined | typeof NOT_ONE_STATEMENT;
   try {
     statement = consumer.batchStatement?.(events);
   } catch {
-    return false;
+    return 'refused';
   }
+  if (statement === NOT_ONE_STATEMENT) return 'not_one_statement';
   assertLeader(ctx);
   try {
     await runFencedStatement(ctx.pool, ctx.name, statement, checkpoint, upTo);
-    return true;
+    return 'committed';
   } catch (error) {
-    if (error instanceof DatabaseError) return false;
+    if (error instanceof DatabaseError) return 'refused';
     throw error;
   }
 }

@@ -1,5 +1,9 @@
 import { Pool } from 'pg';
-import { handleWithStatement, type ProjectionConsumer } from '../../src/consumers';
+import {
+  handleWithStatement,
+  NOT_ONE_STATEMENT,
+  type ProjectionConsumer,
+} from '../../src/consumers';
 import { runFencedStatement } from '../../src/consumers/batch-statement';
 import { LostLeadershipError } from '../../src/consumers/errors';
 import { aroundQuery } from '../support/pool-proxy';
@@ -59,6 +63,41 @@ describe('one-statement projection batches', () => {
     expect(sent).not.toContain('COMMIT');
     // 120 events in batches of at most 50: three statements, each ending in the checkpoint.
     expect(sent.filter((s) => s === 'WITH')).toHaveLength(3);
+  });
+
+  it('writes a batch answered NOT_ONE_STATEMENT through handle, in one transaction', async () => {
+    const { h } = bed;
+    const name = 'stmt-not-one';
+    await appendMany(h.store, 120, { perAppend: 40, prefix: name });
+    const statement = rowsStatement(name, 'statement');
+    const byHandle = handleWithStatement(rowsStatement(name, 'handle'));
+    const handled: number[] = [];
+    bed.run({
+      consumer: {
+        kind: 'projection',
+        name,
+        filter: { streamPrefixes: [name] },
+        batchSize: 50,
+        // Full batches are "not one statement"; the last, shorter one is.
+        batchStatement: (events) => (events.length === 50 ? NOT_ONE_STATEMENT : statement(events)),
+        handle: async (events, tx) => {
+          handled.push(events.length);
+          await byHandle(events, tx);
+        },
+      },
+    });
+    await waitFor(async () => (await countRows(h.pool, name)) === 120, '120 rows');
+    // Two batches of 50 through handle whole (not event by event), then 20 as a statement.
+    expect(handled).toEqual([50, 50]);
+    const { rows } = await h.pool.query<{ writer: string; n: number }>(
+      `SELECT writer, count(*)::int AS n FROM proj_rows WHERE consumer = $1
+        GROUP BY writer ORDER BY writer`,
+      [name],
+    );
+    expect(rows).toEqual([
+      { writer: 'handle', n: 100 },
+      { writer: 'statement', n: 20 },
+    ]);
   });
 
   it('writes nothing and stands down when another instance moved the checkpoint', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NOT_ONE_STATEMENT } from '../../src/consumers';
 import { productStream } from '../../src/domain/catalog/product.events';
 import { inventoryStream } from '../../src/domain/inventory/inventory.events';
 import type { NewEvent } from '../../src/eventstore';
@@ -129,6 +130,54 @@ describe('inventory and low_stock_alerts projections', () => {
     expect(await snapshot(h.pool, inventoryProjection)).toEqual(before);
     const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM low_stock_alerts');
     expect(rows[0]).toEqual({ n: 1 });
+  });
+
+  it('writes a batch of quantity moves as one statement, with the rows handle writes', async () => {
+    await h.stopProjections();
+    const events = await h.store.readAll({ filter: inventoryProjection.filter });
+    const batchStatement = (batch: typeof events) => {
+      if (!inventoryProjection.batchStatement) throw new Error('no batchStatement');
+      return inventoryProjection.batchStatement(batch);
+    };
+    // Product p's events: the threshold and the receipt, then moves, a rejection and LowStock.
+    const [created, moves] = [events.slice(0, 2), events.slice(2, 9)];
+    expect(moves.map((e) => e.type)).toEqual([
+      'StockReserved',
+      'StockReserved',
+      'StockReservationRejected',
+      'StockReleased',
+      'StockCommitted',
+      'StockAdjusted',
+      'LowStock',
+    ]);
+    expect(batchStatement(events)).toBe(NOT_ONE_STATEMENT); // receipts, SKU changes, deletion
+    expect(batchStatement(created)).toBe(NOT_ONE_STATEMENT);
+
+    const inTx = async (work: (client: import('pg').PoolClient) => Promise<unknown>) => {
+      const client = await h.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await work(client);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    };
+    const statement = batchStatement(moves);
+    if (statement === NOT_ONE_STATEMENT || statement === undefined) throw new Error('no statement');
+    const runStatement = () => h.pool.query(`WITH ${statement.ctes} SELECT 1`, statement.values);
+
+    await resetProjection(h.pool, inventoryProjection);
+    await inTx((c) => inventoryProjection.handle([...created, ...moves], c));
+    const byHandle = await snapshot(h.pool, inventoryProjection);
+
+    await resetProjection(h.pool, inventoryProjection);
+    await inTx((c) => inventoryProjection.handle(created, c));
+    await runStatement();
+    expect(await snapshot(h.pool, inventoryProjection)).toEqual(byHandle);
+    await runStatement(); // again: every row is past the moves already
+    expect(await snapshot(h.pool, inventoryProjection)).toEqual(byHandle);
+    expect(byHandle.inventory).toEqual([expect.objectContaining({ on_hand: 3, reserved: 0 })]);
   });
 
   it('gives the same rows for one batch as for one event at a time', async () => {
