@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { badRequest, HttpProblem } from '../api/problem';
-import { brandOf, issueToken, parseToken, scenarioOf } from './cards';
+import { brandOf, issueToken, parseToken, scenarioOf, type CardScenario } from './cards';
 import type { ChargeRequest, RefundRequest, TokenRequest } from './codecs';
 import type {
   Booking,
@@ -130,14 +130,56 @@ export function createProcessing(
    * The settled answer when `key` was settled before, else undefined once the request may go
    * on: after the latency, and unless it is one of the key's first `transientFailures`.
    */
-  async function settledOrReady(key: string, fingerprint: string): Promise<Outcome | undefined> {
+  /** The settled answer when `key` settled something before, else undefined. */
+  async function settledAnswer(key: string, fingerprint: string): Promise<Outcome | undefined> {
     const seen = await ledger.lookup(key, fingerprint);
-    if (seen.kind !== 'new') return outcomeOfSettled(seen);
+    return seen.kind === 'new' ? undefined : outcomeOfSettled(seen);
+  }
+
+  /**
+   * The settled answer when `key` was settled before, else undefined once the request may go
+   * on: after the latency, and unless it is one of the key's first `transientFailures`.
+   */
+  async function settledOrReady(key: string, fingerprint: string): Promise<Outcome | undefined> {
+    const settled = await settledAnswer(key, fingerprint);
+    if (settled) return settled;
     await pause();
     if (transientFailures > 0 && ledger.attempt(key) <= transientFailures) {
       return gatewayError(503, 'The gateway is temporarily unavailable');
     }
     return undefined;
+  }
+
+  // With a latency or transient failures, a charge's key is looked up first, so that a repeat
+  // is answered at once. Without them nothing comes before the decision: a charge is decided
+  // and booked in one round trip, and a repeat is told by its booking finding the key taken
+  // (an answer that books nothing, a gateway error, looks the key up before it is given).
+  const lookUpFirst = Boolean(options.latencyMs) || transientFailures > 0;
+
+  /** What the issuer and the configured rates make of a charge: an error, or its outcome. */
+  function decide(card: {
+    scenario: CardScenario;
+  }): Outcome | { decline?: DeclineCode; hold: boolean } {
+    switch (card.scenario) {
+      case 'gateway_error':
+        return gatewayError(502, 'The card network did not answer');
+      case 'declined':
+        return { decline: 'card_declined', hold: false };
+      case 'insufficient_funds':
+        return { decline: 'insufficient_funds', hold: false };
+      case 'succeeds':
+        return { hold: false };
+      case 'rates': {
+        // Always draw all three, in this order, so a seeded run is reproducible.
+        const [timedOut, errored, declined] = [
+          roll(options.timeoutRate),
+          roll(options.errorRate),
+          roll(options.failureRate),
+        ];
+        if (errored) return gatewayError(503, 'The gateway is temporarily unavailable');
+        return { ...(declined && { decline: 'card_declined' as const }), hold: timedOut };
+      }
+    }
   }
 
   async function charge(req: ChargeRequest): Promise<Outcome> {
@@ -147,36 +189,15 @@ export function createProcessing(
     }
     const key = req.idempotency_key;
     const fingerprint = fingerprintOf(['charge', req.amount, req.currency, req.token]);
-    const early = await settledOrReady(key, fingerprint);
-    if (early) return early;
-
-    let decline: DeclineCode | undefined;
-    let hold = false;
-    switch (card.scenario) {
-      case 'gateway_error':
-        return gatewayError(502, 'The card network did not answer');
-      case 'declined':
-        decline = 'card_declined';
-        break;
-      case 'insufficient_funds':
-        decline = 'insufficient_funds';
-        break;
-      case 'succeeds':
-        break;
-      case 'rates': {
-        // Always draw all three, in this order, so a seeded run is reproducible.
-        const [timedOut, errored, declined] = [
-          roll(options.timeoutRate),
-          roll(options.errorRate),
-          roll(options.failureRate),
-        ];
-        if (errored) return gatewayError(503, 'The gateway is temporarily unavailable');
-        if (declined) decline = 'card_declined';
-        hold = timedOut;
-        break;
-      }
+    if (lookUpFirst) {
+      const early = await settledOrReady(key, fingerprint);
+      if (early) return early;
     }
-
+    const decision = decide(card);
+    if ('reply' in decision) {
+      return (!lookUpFirst && (await settledAnswer(key, fingerprint))) || decision;
+    }
+    const { decline, hold } = decision;
     const entry: ChargeEntry = {
       kind: 'charge',
       id: `ch_${randomId()}`,

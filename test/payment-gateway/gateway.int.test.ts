@@ -7,6 +7,7 @@ import {
   TEST_CARDS,
   type GatewayOptions,
 } from '../../src/payment-gateway';
+import { aroundQuery } from '../support/pool-proxy';
 import { gatewayBooks } from './books';
 
 const NOW = new Date('2030-06-15T12:00:00Z');
@@ -14,8 +15,8 @@ const OTHER_CARD = '5555555555554444';
 
 const books = gatewayBooks();
 
-function gatewayWith(options: GatewayOptions = {}) {
-  const gateway = createPaymentGateway(books.pool(), { now: () => NOW, ...options });
+function gatewayWith(options: GatewayOptions = {}, pool = books.pool()) {
+  const gateway = createPaymentGateway(pool, { now: () => NOW, ...options });
   const http = request(gateway.app.callback());
   const tokenFor = async (card_number: string): Promise<string> => {
     const res = await http
@@ -159,6 +160,28 @@ describe('payment gateway: idempotency', () => {
     const res = await charge(token, 'order-1', 2000).expect(409);
     expect(bodyOf(res).error?.code).toBe('idempotency_key_reused');
     expect(await gateway.ledger.entries()).toHaveLength(1);
+  });
+
+  it('books a new charge in one statement; looks the key up first only under a latency', async () => {
+    const sent: string[] = [];
+    const counting = aroundQuery(books.pool(), (args, query) => {
+      const [config] = args as [{ name?: string }];
+      sent.push(config.name ?? 'unnamed');
+      return query(...args);
+    });
+    const plain = gatewayWith({}, counting);
+    const token = await plain.tokenFor(TEST_CARDS.succeeds);
+    await plain.charge(token, 'order-1').expect(201);
+    expect(sent).toEqual(['gateway_ledger_charges']);
+    await plain.charge(token, 'order-1').expect(201); // a repeat: the key is taken, then found
+    expect(sent.slice(1)).toEqual(['gateway_ledger_charges', 'gateway_ledger_find']);
+
+    sent.length = 0;
+    const slow = gatewayWith({ latencyMs: 1 }, counting);
+    await slow.charge(token, 'order-2').expect(201);
+    expect(sent).toEqual(['gateway_ledger_find', 'gateway_ledger_charges']);
+    await slow.charge(token, 'order-2').expect(201); // a repeat is answered by the lookup
+    expect(sent.slice(2)).toEqual(['gateway_ledger_find']);
   });
 
   it('charges once when requests with one key race', async () => {
