@@ -208,12 +208,8 @@ export class Ledger {
   }
 
   /** What a charge was refunded so far (0 for none, or no such charge). */
-  async refundedAmount(chargeId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ refunded: number }>(
-      `SELECT coalesce(sum(amount), 0)::int AS refunded FROM gateway_ledger WHERE charge_id = $1`,
-      [chargeId],
-    );
-    return rows[0]?.refunded ?? 0;
+  refundedAmount(chargeId: string): Promise<number> {
+    return refundedOf(this.pool, chargeId);
   }
 
   /** Whether `key` settled something, for the same request (`fingerprint`) or another. */
@@ -294,9 +290,13 @@ async function lockedCharge(tx: PoolClient, chargeId: string): Promise<ChargeToR
   const entry = rows[0] && entryOf(rows[0]);
   if (entry?.kind !== 'charge') return { kind: 'missing' };
   if (entry.status !== 'captured') return { kind: 'not_captured' };
-  const { rows: sums } = await tx.query<{ refunded: number }>(
+  return { kind: 'captured', entry, refunded: await refundedOf(tx, chargeId) };
+}
+
+async function refundedOf(db: Pool | PoolClient, chargeId: string): Promise<number> {
+  const { rows } = await db.query<{ refunded: number }>(
     `SELECT coalesce(sum(amount), 0)::int AS refunded FROM gateway_ledger WHERE charge_id = $1`,
     [chargeId],
   );
-  return { kind: 'captured', entry, refunded: sums[0]?.refunded ?? 0 };
+  return rows[0]?.refunded ?? 0;
 }

@@ -14,13 +14,13 @@ import type {
 import type { GatewayOptions } from './options';
 
 /** A response the gateway gave for an idempotency key, replayed to every repeat. */
-export interface StoredReply {
+interface StoredReply {
   status: number;
   body: unknown;
 }
 
 /** A ledger entry as the API shows it: `object` names the resource, as gateways do. */
-export function resourceOf(entry: LedgerEntry): Record<string, unknown> {
+function resourceOf(entry: LedgerEntry): Record<string, unknown> {
   const { kind, ...fields } = entry;
   return { object: kind, ...fields };
 }
@@ -126,10 +126,6 @@ export function createProcessing(
     return { token: issueToken(tokenized), brand: tokenized.brand, last4: tokenized.last4 };
   }
 
-  /**
-   * The settled answer when `key` was settled before, else undefined once the request may go
-   * on: after the latency, and unless it is one of the key's first `transientFailures`.
-   */
   /** The settled answer when `key` settled something before, else undefined. */
   async function settledAnswer(key: string, fingerprint: string): Promise<Outcome | undefined> {
     const seen = await ledger.lookup(key, fingerprint);
