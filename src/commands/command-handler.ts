@@ -13,6 +13,7 @@ import {
 } from '../eventstore';
 import type { CachedStream, StreamStateCache } from './stream-state-cache';
 import { isoNow } from '../infra/clock';
+import { timeFieldOf, uuidV7 } from '../infra/uuid-v7';
 
 /** Who asked and why: carried into the metadata of every event the command appends. */
 export interface CommandMetadata {
@@ -218,7 +219,7 @@ function eventsToAppend<Event extends DomainEvent>(
     return {
       type: event.type,
       data: event.data,
-      id: commandId === undefined ? randomUUID() : deterministicEventId(commandId, index),
+      id: commandId === undefined ? uuidV7() : deterministicEventId(commandId, index),
       metadata: meta,
     } as Prepared<Event>;
   });
@@ -529,6 +530,13 @@ export function loadState<Event extends DomainEvent, State>(
  * version 5, SHA-1 name-based) of the pair. Deterministic on purpose: a command handled
  * again (client retry after a timeout, redelivery) produces the very same ids, and the
  * event store is idempotent by id, so its events can never be stored twice.
+ *
+ * When the first UUID in the command id is time-ordered (an order id is a version 7), the
+ * id keeps that UUID's 48-bit time and is version 8 (RFC 9562's custom layout): the time,
+ * then 74 bits of the same SHA-1. The events of an order then sit together at the right
+ * edge of `es_events_event_id_key` instead of on random pages. A command id's layout never
+ * changes with time, so a command handled again still gets the very same ids; command ids
+ * made before order ids were version 7 hold no time-ordered UUID and keep their v5 ids.
  */
 export function deterministicEventId(commandId: string, index: number): string {
   if (commandId.length === 0) throw new RangeError('commandId must not be empty');
@@ -539,7 +547,9 @@ export function deterministicEventId(commandId: string, index: number): string {
   // append): the last answer is kept rather than hashed again (a SHA-1 costs ~1.2 µs here).
   if (name !== lastEventIdName) {
     lastEventIdName = name;
-    lastEventId = uuidV5(orderflowEventIdNamespace, name);
+    const hashed = uuidV5(orderflowEventIdNamespace, name);
+    const time = timeFieldOf(commandId);
+    lastEventId = time === undefined ? hashed : `${time}-8${hashed.slice(15)}`;
   }
   return lastEventId;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { decode } from '../api/decode';
 import { domainProblem, orProblem } from '../api/domain-errors';
 import { badRequest, HttpProblem, type FieldError } from '../api/problem';
@@ -14,6 +14,7 @@ import type { PaymentSummary } from '../domain/orders/order.events';
 import { evolveOrder, initialOrderState, type OrderState } from '../domain/orders/order.state';
 import type { EventStore } from '../eventstore';
 import type { PaymentClient } from '../processes/payment-client';
+import { uuidV7 } from '../infra/uuid-v7';
 import type { Pool } from 'pg';
 import { IdempotencyKey, PlaceOrderBody, type PaymentBody } from './orders.codecs';
 
@@ -152,7 +153,7 @@ export async function placeFromRequest(
 
   let orderId: string;
   if (key === undefined) {
-    orderId = randomUUID();
+    orderId = uuidV7();
   } else {
     orderId = orderIdForKey(input.userId, key);
     const claim = await claimIdempotencyKey(deps.pool, input.userId, key, fingerprint(body));

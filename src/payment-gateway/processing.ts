@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { uuidV7 } from '../infra/uuid-v7';
 import { badRequest, HttpProblem } from '../api/problem';
 import { brandOf, issueToken, parseToken, scenarioOf, type CardScenario } from './cards';
 import type { ChargeRequest, RefundRequest, TokenRequest } from './codecs';
@@ -60,11 +61,10 @@ function fingerprintOf(parts: readonly unknown[]): string {
 }
 
 /**
- * 32 hex digits for a charge or refund id: a v4 UUID without its dashes (122 random bits).
- * `randomUUID` draws from a buffer of random bytes; `randomBytes(16)`, a call into OpenSSL
- * per charge, came to 0.8% of the service's CPU under load.
+ * 32 hex digits for a charge or refund id: a version 7 UUID without its dashes, so the
+ * ledger's primary key grows in time order (see `uuidV7`); 74 of its bits are random.
  */
-const randomId = (): string => randomUUID().replaceAll('-', '');
+const randomId = (): string => uuidV7().replaceAll('-', '');
 
 const DECLINE_MESSAGES: Record<DeclineCode, string> = {
   card_declined: 'The card was declined',

@@ -61,8 +61,12 @@ export async function userIdOf(h: ApiHarness, token: string): Promise<string> {
 
 /** Order events in the store, optionally of one stream. */
 export async function orderEvents(h: ApiHarness, orderId?: string) {
-  const { rows } = await h.pool.query<{ event_type: string; data: Record<string, unknown> }>(
-    `SELECT event_type, data FROM es_events
+  const { rows } = await h.pool.query<{
+    event_id: string;
+    event_type: string;
+    data: Record<string, unknown>;
+  }>(
+    `SELECT event_id, event_type, data FROM es_events
       WHERE stream_name LIKE 'order-%' AND ($1::text IS NULL OR stream_name = 'order-' || $1)
       ORDER BY position`,
     [orderId ?? null],

@@ -42,6 +42,7 @@ describe('POST /orders', () => {
   afterAll(() => h.close());
 
   it('places a card order at catalog prices: 201, pending, readable at once', async () => {
+    const before = Date.now();
     const res = await post(h, h.customerToken, {
       items: [
         { product_id: cheap, quantity: 3 },
@@ -74,6 +75,12 @@ describe('POST /orders', () => {
     const [placed] = await orderEvents(h, order.id);
     expect(placed?.event_type).toBe('OrderPlaced');
     expect(placed?.data).toMatchObject({ totalPrice: 7097, payment: { last4: '4242' } });
+    // Time-ordered keys: the order id is a version 7 made now, its event's id keeps that time.
+    expect(order.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
+    const madeAt = parseInt(order.id.slice(0, 8) + order.id.slice(9, 13), 16);
+    expect(madeAt).toBeGreaterThanOrEqual(before);
+    expect(madeAt).toBeLessThanOrEqual(Date.now());
+    expect(placed?.event_id.slice(0, 15)).toBe(`${order.id.slice(0, 13)}-8`);
     const tokens = await h.pool.query<{ token: string }>(
       'SELECT token FROM order_payment_tokens WHERE order_id = $1',
       [order.id],
