@@ -10,6 +10,10 @@
  *             measured in this run on the same database before the application starts (and
  *             again after the phases, the service idle, to show whether the disk's speed moved:
  *             a warning when the two are more than 25% apart; the target uses the first)
+ *   B2        bare node:http POST round trips/s (bench/support/bare-http): the full phase's
+ *             client, connection count and body against a server with nothing behind it, in
+ *             a child process, before the application starts. Not a target: what the CPUs
+ *             allow for HTTP alone on the day, against which processed/s can be read
  *   full      BENCH_CONCURRENCY clients POST orders over HTTP back to back for BENCH_SECONDS;
  *             figure: placed orders / (last OrderProcessed - first POST), with
  *             placement→processed latency p50/p99
@@ -25,7 +29,7 @@
  *
  * Env: DATABASE_URL (a server to create a throw-away database on; else embedded PostgreSQL),
  * BENCH_SECONDS (default 20), BENCH_WARMUP_SECONDS (default 3), BENCH_CONCURRENCY (128),
- * BENCH_B1_SECONDS (10), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
+ * BENCH_B1_SECONDS (10), BENCH_B2_SECONDS (5), BENCH_DRAIN_SECONDS (wait for the backlog, default 300),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; its stdout and stderr go to a file
  * in the temporary directory, named on stderr), BENCH_NODE_ARGS (extra node flags for the
  * service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes),
@@ -59,6 +63,7 @@ import { cpuPerOrder, cpuSnapshot, cpuYardstickMs } from './support/cpu';
 import { printOrdersReport, type OrdersPhase } from './support/orders-report';
 import { now, percentiles, sleep, summarize, type ClosedLoopResult } from './support/timing';
 import { baselineInserts } from './support/write-phases';
+import { measureBareHttp } from './support/bare-http';
 import {
   announceDatabase,
   cleanupStack,
@@ -80,6 +85,7 @@ const warmupSeconds = positiveNumber('BENCH_WARMUP_SECONDS', 3);
 // follow only grow its backlog: see FULFILMENT_CONCURRENCY.
 const concurrency = Math.round(positiveNumber('BENCH_CONCURRENCY', 128));
 const b1Seconds = positiveNumber('BENCH_B1_SECONDS', 10);
+const b2Seconds = positiveNumber('BENCH_B2_SECONDS', 5);
 const drainMs = positiveNumber('BENCH_DRAIN_SECONDS', 300) * 1000;
 const fixedHalfRate = process.env.BENCH_HALF_RATE
   ? positiveNumber('BENCH_HALF_RATE', 1)
@@ -109,6 +115,13 @@ async function main(): Promise<void> {
     progress(`B1: raw INSERT commits over ${B1_WRITERS} connections for ${b1Seconds} s`);
     const b1 = await measureB1(meta, db.connectionString);
     progress(`B1: ${Math.round(b1.unitsPerSec)} commits/s`);
+    progress(`B2: bare node:http POST round trips, ${concurrency} clients for ${b2Seconds} s`);
+    const b2 = await measureBareHttp({
+      concurrency,
+      warmupMs: 1000,
+      durationMs: b2Seconds * 1000,
+    });
+    progress(`B2: ${Math.round(b2.opsPerSec)} requests/s`);
 
     progress(
       topology === 'all'
@@ -238,11 +251,13 @@ async function main(): Promise<void> {
         warmupSeconds,
         b1Seconds,
         b1Writers: B1_WRITERS,
+        b2Seconds,
         products: PRODUCTS,
         customers: concurrency,
       },
       b1,
       b1After,
+      b2,
       full,
       half: { ...half, askedPerSec, basis: halfBasis },
       rss: {

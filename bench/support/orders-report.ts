@@ -35,12 +35,15 @@ export interface OrdersResults {
     warmupSeconds: number;
     b1Seconds: number;
     b1Writers: number;
+    b2Seconds: number;
     products: number;
     customers: number;
   };
   b1: ClosedLoopResult;
   /** B1 again after the phases, the service idle: how far the disk's speed moved meanwhile. */
   b1After: ClosedLoopResult;
+  /** B2: bare node:http POST round trips, the full phase's concurrency (`bare-http.ts`). */
+  b2: ClosedLoopResult;
   full: OrdersPhase;
   /** `target`: at B1 / 24; `measured`: at half the full rate (B1 / 24 was beyond it). */
   half: OrdersPhase & { askedPerSec: number; basis: 'target' | 'measured' | 'fixed' };
@@ -117,12 +120,14 @@ export function printOrdersReport(r: OrdersResults): void {
       `process; ${c.products} products, ${c.customers} customers, ` +
       `orders of 1-3 lines paid with one gateway token; ${c.concurrency} concurrent clients for ` +
       `${c.seconds} s after ${c.warmupSeconds} s warm-up, then open loop at ${HALF_BASIS[r.half.basis]} ` +
-      `for ${c.seconds} s; B1 ${c.b1Writers} connections for ${c.b1Seconds} s before the app started\n`,
+      `for ${c.seconds} s; B1 ${c.b1Writers} connections for ${c.b1Seconds} s and B2 ` +
+      `${c.concurrency} clients for ${c.b2Seconds} s before the app started\n`,
   );
   // prettier-ignore
   const rows = [
     [`B1 raw INSERT, ${c.b1Writers} connections`, fmt(r.b1.unitsPerSec, 'commits/s'), '-', '-'],
     ['  B1 again after the phases (not judged)', fmt(r.b1After.unitsPerSec, 'commits/s'), '-', '-'],
+    [`B2 bare node:http POST, ${c.concurrency} clients`, fmt(r.b2.opsPerSec, 'requests/s'), '-', '-'],
     [`processed orders/s, ${c.concurrency} clients`, fmt(r.full.processedPerSec, 'orders/s'), `>= B1/12 = ${fmt(target)}`, yes(met.throughput)],
     ['  steady rate inside the send window', fmt(r.full.inWindowPerSec, 'orders/s'), '-', '-'],
     ['  POST rate (placed/s)', fmt(r.full.placedPerSec, 'orders/s'), '-', '-'],
@@ -179,6 +184,11 @@ export function printOrdersReport(r: OrdersResults): void {
       `would keep ${fmt(coresAtTarget)} cores busy; this machine has ${cpus().length}`,
   );
   console.log(
+    `against B2: processed orders/s are ${fmt((100 * r.full.processedPerSec) / r.b2.opsPerSec, '%')} ` +
+      `of the bare node:http round trips/s (${fmt(r.b2.opsPerSec, 'requests/s')}): a ratio of ` +
+      'CPU work that does not move with the disk, as B1 does',
+  );
+  console.log(
     `consumers' backlog when the full phase's last order was processed (events): ${Object.entries(
       r.backlog,
     )
@@ -227,6 +237,8 @@ export function printOrdersReport(r: OrdersResults): void {
       config: r.config,
       b1CommitsPerSec: round(r.b1.unitsPerSec),
       b1AfterCommitsPerSec: round(r.b1After.unitsPerSec),
+      b2RequestsPerSec: round(r.b2.opsPerSec),
+      processedPerB2: round(r.full.processedPerSec / r.b2.opsPerSec, 4),
       targetOrdersPerSec: round(target),
       full: phase(r.full),
       half: {
