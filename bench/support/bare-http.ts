@@ -17,10 +17,16 @@ export function startBareHttpServer(timeoutMs = 15_000): Promise<BareHttpServer>
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (running()) child.kill('SIGTERM');
     await exited;
   };
+  // The bench exiting on a signal mid-B2 skips `stop`: the server must not outlive it (as
+  // startService does for the service; an 'exit' listener runs synchronously).
+  const killOnExit = (): void => void (running() && child.kill('SIGTERM'));
+  process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
